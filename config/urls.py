@@ -1,0 +1,17 @@
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+
+api_v1 = [
+    path("", include("dibiao.accounts.api_urls")),
+    path("", include("dibiao.registry.api_urls")),
+]
+
+urlpatterns = [
+    path("", include("dibiao.portal.urls")),
+    path("accounts/", include("dibiao.accounts.urls")),
+    path("", include("dibiao.registry.urls")),
+    path("api/v1/", include(api_v1)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
+]

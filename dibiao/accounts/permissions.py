@@ -1,0 +1,43 @@
+"""Who may do what: small predicates over roles. Which rows they may touch is scoping's job."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dibiao.accounts.choices import ADMIN_ROLES, Role
+
+
+def role_codes(user: Any) -> frozenset[str]:
+    if user is None or not user.is_authenticated:
+        return frozenset()
+    codes: frozenset[str] = user.role_codes
+    return codes
+
+
+def has_role(user: Any, *roles: str) -> bool:
+    return bool(role_codes(user) & set(roles))
+
+
+def is_business_user(user: Any) -> bool:
+    """A user with a role on the project's data (not one of the three administrators)."""
+    return bool(role_codes(user) - ADMIN_ROLES)
+
+
+def can_manage_accounts(user: Any) -> bool:
+    return has_role(user, Role.SYSADMIN)
+
+
+def can_assign_roles(user: Any) -> bool:
+    return has_role(user, Role.SECADMIN)
+
+
+def can_read_audit_log(user: Any) -> bool:
+    return has_role(user, Role.AUDITOR)
+
+
+def can_edit_products(user: Any) -> bool:
+    return has_role(user, Role.PROVINCE_ADMIN, Role.COUNTY_ADMIN)
+
+
+def can_edit_organizations(user: Any) -> bool:
+    return has_role(user, Role.PROVINCE_ADMIN, Role.COUNTY_ADMIN)

@@ -1,0 +1,44 @@
+"""Login, logout and failed-login audit rows.
+
+Django's auth signals are the one place every sign-in path (the login page, the token
+endpoint) passes through, so the audit hooks here rather than in each view. They record;
+they do not decide anything (STYLE.md: no workflow in signals).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+from django.dispatch import receiver
+
+from dibiao.core.audit import audit_record
+from dibiao.core.choices import AuditAction
+
+
+@receiver(user_logged_in, dispatch_uid="dibiao_audit_login")
+def audit_login(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
+    audit_record(actor=user, action=AuditAction.LOGIN, obj=user)
+
+
+@receiver(user_logged_out, dispatch_uid="dibiao_audit_logout")
+def audit_logout(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
+    if user is not None:
+        audit_record(actor=user, action=AuditAction.LOGOUT, obj=user)
+
+
+@receiver(user_login_failed, dispatch_uid="dibiao_audit_login_failed")
+def audit_login_failed(
+    sender: Any, credentials: dict[str, Any], request: Any = None, **kwargs: Any
+) -> None:
+    username = str(credentials.get("username", ""))[:150]
+    locked = bool(getattr(request, "axes_locked_out", False))
+    audit_record(
+        actor=None,
+        action=AuditAction.LOGIN_FAILED,
+        username=username,
+        object_type="accounts.user",
+        object_id=username,
+        object_repr=username,
+        detail="账号已锁定" if locked else "用户名或密码错误",
+    )

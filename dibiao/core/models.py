@@ -1,0 +1,95 @@
+from __future__ import annotations
+
+from typing import Any, ClassVar, NoReturn
+
+from django.conf import settings
+from django.core.validators import RegexValidator
+from django.db import models
+from django.utils import timezone
+
+from dibiao.core.choices import AuditAction, DivisionLevel
+
+division_code_validator = RegexValidator(r"^\d{6}$", "行政区划代码应为 6 位数字。")
+
+
+class Division(models.Model):
+    """An administrative division (GB/T 2260 code): province, city or county.
+
+    `path` is the chain of codes from the province down ("140000/140100/140121"), so that a
+    subtree is one indexed prefix query and scoping does not walk the tree.
+    """
+
+    code = models.CharField(
+        "区划代码", max_length=6, unique=True, validators=[division_code_validator]
+    )
+    name = models.CharField("名称", max_length=50)
+    level = models.CharField("级别", max_length=10, choices=DivisionLevel.choices)
+    parent = models.ForeignKey(
+        "self",
+        verbose_name="上级",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+    )
+    path = models.CharField("路径", max_length=80, db_index=True, editable=False)
+
+    class Meta:
+        verbose_name = "行政区划"
+        verbose_name_plural = "行政区划"
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class AuditLogQuerySet(models.QuerySet["AuditLog"]):
+    def update(self, **kwargs: Any) -> NoReturn:
+        raise PermissionError("审计日志不可修改。")
+
+    def delete(self) -> NoReturn:
+        raise PermissionError("审计日志不可删除。")
+
+
+class AuditLog(models.Model):
+    """One audited event. Append-only: the model refuses updates and deletes, and a database
+    trigger (migration 0002) refuses them from any other client too."""
+
+    at = models.DateTimeField("时间", default=timezone.now, db_index=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="用户",
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+    username = models.CharField("用户名", max_length=150, blank=True)
+    role = models.CharField("角色", max_length=200, blank=True)
+    ip = models.GenericIPAddressField("IP", null=True, blank=True)
+    action = models.CharField("操作", max_length=32, choices=AuditAction.choices, db_index=True)
+    object_type = models.CharField("对象类型", max_length=100, blank=True, db_index=True)
+    object_id = models.CharField("对象ID", max_length=64, blank=True)
+    object_repr = models.CharField("对象", max_length=200, blank=True)
+    changes = models.JSONField("变更内容", default=dict, blank=True)
+    detail = models.CharField("说明", max_length=500, blank=True)
+
+    objects: ClassVar[AuditLogQuerySet] = AuditLogQuerySet.as_manager()  # type: ignore[assignment]
+
+    class Meta:
+        verbose_name = "审计日志"
+        verbose_name_plural = "审计日志"
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["object_type", "object_id"])]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.username} {self.get_action_display()}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise PermissionError("审计日志不可修改。")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise PermissionError("审计日志不可删除。")

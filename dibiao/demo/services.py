@@ -1,0 +1,198 @@
+"""The 2021 Shanxi demo: divisions, the 12 products, their organizations and demo accounts.
+
+Idempotent: what exists already is left as it is (a demo user's edits survive a re-run), what is
+missing is created. All writes go through the owning apps' services, as system actions.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import secrets
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.auth.hashers import make_password
+from django.db import transaction
+
+from dibiao.accounts.choices import OrganizationKind, Role
+from dibiao.accounts.models import Membership, Organization, User
+from dibiao.accounts.services import membership_grant, organization_save, user_create
+from dibiao.core.errors import DomainError
+from dibiao.core.models import Division
+from dibiao.core.services import DEFAULT_DIVISIONS_FIXTURE, divisions_load_file
+from dibiao.registry.choices import ProductCategory
+from dibiao.registry.models import GIProduct
+from dibiao.registry.services import product_save
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+PRODUCTS_CSV = FIXTURES / "shanxi-2021-gi-products.csv"
+EXTRACTED_CSV = FIXTURES / "shanxi-2021-gi-products-extracted.csv"
+PROVINCE_CODE = "140000"
+PROVINCE_DEPT = "山西省农业农村厅"
+EXPERT_PANEL = "山西省地理标志农产品保护工程专家组"
+DEMO_LAB = "地理标志农产品检测机构（演示）"
+CATEGORY_BY_LABEL = {label: value for value, label in ProductCategory.choices}
+
+
+class DemoError(DomainError):
+    pass
+
+
+@dataclass
+class DemoResult:
+    password: str
+    password_source: str
+    password_hash: str
+    created_users: list[str] = field(default_factory=list)
+    created_products: list[str] = field(default_factory=list)
+    usernames: list[str] = field(default_factory=list)
+
+
+def demo_password() -> tuple[str, str]:
+    """DIBIAO_DEMO_PASSWORD if set, else one generated once and kept under var/."""
+    if value := os.environ.get("DIBIAO_DEMO_PASSWORD"):
+        return value, "DIBIAO_DEMO_PASSWORD"
+    path: Path = settings.DEMO_PASSWORD_FILE
+    if not path.exists():
+        path.write_text(f"Db-{secrets.token_urlsafe(9)}\n", encoding="utf-8")
+        path.chmod(0o600)
+    return path.read_text(encoding="utf-8").strip(), str(path)
+
+
+def _read_products() -> list[dict[str, str]]:
+    with PRODUCTS_CSV.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    with EXTRACTED_CSV.open(encoding="utf-8", newline="") as handle:
+        extracted = {row["name"]: row for row in csv.DictReader(handle)}
+    for row in rows:
+        row.update({k: v for k, v in extracted.get(row["name"], {}).items() if k != "name"})
+    return rows
+
+
+def _organization(name: str, kind: str, division: Division) -> Organization:
+    existing = Organization.objects.filter(division=division, name=name).first()
+    if existing is not None:
+        return existing
+    return organization_save(actor=None, data={"name": name, "kind": kind, "division": division})
+
+
+def _account(
+    result: DemoResult, username: str, full_name: str, organization: Organization, role: str
+) -> None:
+    result.usernames.append(username)
+    user = User.objects.filter(username=username).first()
+    if user is None:
+        user = user_create(
+            actor=None,
+            username=username,
+            password=result.password,
+            password_hash=result.password_hash,
+            full_name=full_name,
+        )
+        result.created_users.append(username)
+    if not Membership.objects.filter(user=user, role=role).exists():
+        membership_grant(actor=None, user=user, organization=organization, role=role)
+
+
+def _decimal(value: str) -> Decimal | None:
+    return Decimal(value) if value.strip() else None
+
+
+@transaction.atomic
+def demo_load() -> DemoResult:
+    if settings.PRODUCTION:
+        raise DemoError("demo_in_production", "生产环境不能加载演示数据。")
+    password, source = demo_password()
+    result = DemoResult(
+        password=password, password_source=source, password_hash=make_password(password)
+    )
+    divisions_load_file(path=DEFAULT_DIVISIONS_FIXTURE)
+    division = {d.code: d for d in Division.objects.filter(path__startswith=PROVINCE_CODE)}
+    province = division[PROVINCE_CODE]
+
+    dept = _organization(PROVINCE_DEPT, OrganizationKind.PROVINCIAL_DEPT, province)
+    _account(result, "province_admin", "省级管理员（演示）", dept, Role.PROVINCE_ADMIN)
+    for username, label, role in (
+        ("sysadmin", "系统管理员（演示）", Role.SYSADMIN),
+        ("secadmin", "安全管理员（演示）", Role.SECADMIN),
+        ("auditor", "审计管理员（演示）", Role.AUDITOR),
+    ):
+        _account(result, username, label, dept, role)
+
+    for city in sorted((d for d in division.values() if d.level == "city"), key=lambda d: d.code):
+        bureau = _organization(f"{city.name}农业农村局", OrganizationKind.CITY_BUREAU, city)
+        _account(result, f"city_{city.code}", f"{city.name}管理员（演示）", bureau, Role.CITY_ADMIN)
+
+    products = _read_products()
+    for code in sorted({row["county_code"] for row in products if row["county_code"]}):
+        county = division[code]
+        bureau = _organization(f"{county.name}农业农村局", OrganizationKind.COUNTY_BUREAU, county)
+        government = _organization(f"{county.name}人民政府", OrganizationKind.COUNTY_GOV, county)
+        _account(
+            result, f"county_{code}", f"{county.name}农业农村局（演示）", bureau, Role.COUNTY_ADMIN
+        )
+        _account(
+            result,
+            f"countygov_{code}",
+            f"{county.name}人民政府（演示）",
+            government,
+            Role.COUNTY_GOV,
+        )
+
+    panel = _organization(EXPERT_PANEL, OrganizationKind.OTHER, province)
+    for n in range(1, 6):
+        _account(result, f"expert{n}", f"评审专家{n}（演示）", panel, Role.EXPERT)
+    lab = _organization(DEMO_LAB, OrganizationKind.LAB, province)
+    _account(result, "lab1", "检测机构（演示）", lab, Role.LAB)
+
+    producer_number = 0
+    for row in products:
+        product_division = division.get(row["county_code"]) or next(
+            (
+                d
+                for d in division.values()
+                if d.level == "city" and d.name == row["city"] and row["city"]
+            ),
+            None,
+        )
+        holder = None
+        if row["certificate_holder"]:
+            if product_division is None:
+                raise DemoError(
+                    "holder_without_division", f"{row['name']} 的证书持有人缺少所在区划。"
+                )
+            holder = _organization(
+                row["certificate_holder"], OrganizationKind.PRODUCER, product_division
+            )
+            producer_number += 1
+            _account(result, f"producer_{producer_number}", holder.name, holder, Role.PRODUCER)
+        if GIProduct.objects.filter(name=row["name"]).exists():
+            continue
+        product_save(
+            actor=None,
+            data={
+                "name": row["name"],
+                "category": CATEGORY_BY_LABEL[row["category"]],
+                "certificate_number": row["agi_number"],
+                "registration_year": int(row["registered_year"])
+                if row["registered_year"]
+                else None,
+                "certificate_holder": holder,
+                "qc_spec_number": row["qc_spec_number"],
+                "announcement": row["announcement"],
+                "protected_area": row["protected_area"],
+                "quality_characteristics": row["quality_characteristics"],
+                "min_longitude": _decimal(row["min_longitude"]),
+                "max_longitude": _decimal(row["max_longitude"]),
+                "min_latitude": _decimal(row["min_latitude"]),
+                "max_latitude": _decimal(row["max_latitude"]),
+                "notes": row["area_note"],
+                "sources": row["source"].replace(" ; ", "\n"),
+            },
+            divisions=[product_division] if product_division else [],
+        )
+        result.created_products.append(row["name"])
+    return result

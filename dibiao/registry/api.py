@@ -1,0 +1,167 @@
+"""API v1 for the GI product registry."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from dibiao.accounts import permissions as perms
+from dibiao.accounts.http import request_user
+from dibiao.accounts.models import Organization
+from dibiao.core.api import Pagination
+from dibiao.core.errors import ForbiddenError
+from dibiao.core.models import Division
+from dibiao.registry import selectors, services
+from dibiao.registry.choices import ProductCategory, ProductStatus
+from dibiao.registry.models import GIProduct, certificate_number_validator
+
+
+class ProductOutput(serializers.ModelSerializer[GIProduct]):
+    category_display = serializers.CharField(source="get_category_display", read_only=True)
+    status_display = serializers.CharField(source="get_status_display", read_only=True)
+    divisions = serializers.SerializerMethodField()
+    certificate_holder = serializers.SerializerMethodField()
+
+    class Meta:
+        model = GIProduct
+        fields = [
+            "id",
+            "name",
+            "category",
+            "category_display",
+            "subcategory",
+            "certificate_number",
+            "qc_spec_number",
+            "registration_year",
+            "announcement",
+            "certificate_holder",
+            "divisions",
+            "protected_area",
+            "min_longitude",
+            "max_longitude",
+            "min_latitude",
+            "max_latitude",
+            "quality_characteristics",
+            "story",
+            "notes",
+            "sources",
+            "status",
+            "status_display",
+            "created_at",
+            "updated_at",
+        ]
+
+    def get_divisions(self, obj: GIProduct) -> list[dict[str, str]]:
+        return [{"code": d.code, "name": d.name, "level": d.level} for d in obj.divisions.all()]
+
+    def get_certificate_holder(self, obj: GIProduct) -> dict[str, Any] | None:
+        holder = obj.certificate_holder
+        return {"id": holder.pk, "name": holder.name} if holder else None
+
+
+class ProductInput(serializers.Serializer[Any]):
+    name = serializers.CharField(max_length=100)
+    category = serializers.ChoiceField(choices=ProductCategory.choices)
+    subcategory = serializers.CharField(max_length=50, required=False, allow_blank=True)
+    certificate_number = serializers.CharField(
+        max_length=8, required=False, allow_blank=True, validators=[certificate_number_validator]
+    )
+    qc_spec_number = serializers.CharField(max_length=40, required=False, allow_blank=True)
+    registration_year = serializers.IntegerField(
+        min_value=2007, max_value=2100, required=False, allow_null=True
+    )
+    announcement = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    certificate_holder = serializers.PrimaryKeyRelatedField(
+        queryset=Organization.objects.all(), required=False, allow_null=True
+    )
+    divisions = serializers.SlugRelatedField(
+        slug_field="code", queryset=Division.objects.all(), many=True
+    )
+    protected_area = serializers.CharField(required=False, allow_blank=True)
+    min_longitude = serializers.DecimalField(
+        9, 6, required=False, allow_null=True, min_value=-180, max_value=180
+    )
+    max_longitude = serializers.DecimalField(
+        9, 6, required=False, allow_null=True, min_value=-180, max_value=180
+    )
+    min_latitude = serializers.DecimalField(
+        8, 6, required=False, allow_null=True, min_value=-90, max_value=90
+    )
+    max_latitude = serializers.DecimalField(
+        8, 6, required=False, allow_null=True, min_value=-90, max_value=90
+    )
+    quality_characteristics = serializers.CharField(required=False, allow_blank=True)
+    story = serializers.CharField(required=False, allow_blank=True)
+    notes = serializers.CharField(required=False, allow_blank=True)
+    sources = serializers.CharField(required=False, allow_blank=True)
+
+
+def _require_writer(request: Request) -> None:
+    if not perms.can_edit_products(request.user):
+        raise ForbiddenError("只有省级或县级管理员可以维护地理标志产品。")
+
+
+def _save(request: Request, product: GIProduct | None, *, partial: bool) -> GIProduct:
+    data = ProductInput(data=request.data, partial=partial)
+    data.is_valid(raise_exception=True)
+    values = dict(data.validated_data)
+    divisions = values.pop("divisions", None)
+    return services.product_save(
+        actor=request_user(request), product=product, data=values, divisions=divisions
+    )
+
+
+class ProductListApi(APIView):
+    @extend_schema(
+        responses=ProductOutput(many=True),
+        parameters=[
+            OpenApiParameter("q", str, description="名称、证书编号或持有人"),
+            OpenApiParameter("category", str, enum=ProductCategory.values),
+            OpenApiParameter("status", str, enum=ProductStatus.values),
+            OpenApiParameter("division", str, description="区划代码（市代码含其下各县）"),
+        ],
+        summary="地理标志产品列表（数据范围内）",
+    )
+    def get(self, request: Request) -> Response:
+        params = request.query_params
+        products = selectors.product_list_for_user(
+            user=request.user,
+            q=params.get("q", ""),
+            category=params.get("category", ""),
+            status=params.get("status", ""),
+            division=params.get("division", ""),
+        )
+        paginator = Pagination()
+        page = paginator.paginate_queryset(products, request, view=self)
+        return paginator.get_paginated_response(ProductOutput(page, many=True).data)
+
+    @extend_schema(request=ProductInput, responses={201: ProductOutput}, summary="新增地理标志产品")
+    def post(self, request: Request) -> Response:
+        _require_writer(request)
+        product = _save(request, None, partial=False)
+        product = selectors.product_get_for_user(user=request.user, pk=product.pk)
+        return Response(ProductOutput(product).data, status=status.HTTP_201_CREATED)
+
+
+class ProductDetailApi(APIView):
+    @extend_schema(responses=ProductOutput, summary="地理标志产品详情")
+    def get(self, request: Request, pk: int) -> Response:
+        return Response(
+            ProductOutput(selectors.product_get_for_user(user=request.user, pk=pk)).data
+        )
+
+    @extend_schema(
+        request=ProductInput, responses=ProductOutput, summary="修改地理标志产品（部分字段）"
+    )
+    def patch(self, request: Request, pk: int) -> Response:
+        product = selectors.product_get_for_user(user=request.user, pk=pk)
+        _require_writer(request)
+        _save(request, product, partial=True)
+        return Response(
+            ProductOutput(selectors.product_get_for_user(user=request.user, pk=pk)).data
+        )

@@ -1,0 +1,8 @@
+from django.urls import path
+
+from dibiao.registry import api
+
+urlpatterns = [
+    path("products/", api.ProductListApi.as_view(), name="api-product-list"),
+    path("products/<int:pk>/", api.ProductDetailApi.as_view(), name="api-product-detail"),
+]

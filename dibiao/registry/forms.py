@@ -1,0 +1,75 @@
+from __future__ import annotations
+
+from typing import Any, cast
+
+from django import forms
+
+from dibiao.registry.choices import DocumentKind, ProductStatus
+from dibiao.registry.models import GIProduct
+
+
+class ProductForm(forms.ModelForm[GIProduct]):
+    class Meta:
+        model = GIProduct
+        fields = [
+            "name",
+            "category",
+            "subcategory",
+            "certificate_number",
+            "qc_spec_number",
+            "registration_year",
+            "announcement",
+            "certificate_holder",
+            "divisions",
+            "protected_area",
+            "min_longitude",
+            "max_longitude",
+            "min_latitude",
+            "max_latitude",
+            "quality_characteristics",
+            "story",
+            "notes",
+            "sources",
+        ]
+        widgets = {
+            "divisions": forms.SelectMultiple(attrs={"size": 8}),
+            "protected_area": forms.Textarea(attrs={"rows": 3}),
+            "quality_characteristics": forms.Textarea(attrs={"rows": 3}),
+            "story": forms.Textarea(attrs={"rows": 6}),
+            "notes": forms.Textarea(attrs={"rows": 3}),
+            "sources": forms.Textarea(attrs={"rows": 3}),
+        }
+
+    def __init__(self, *args: Any, divisions: Any, holders: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        division_field = cast(forms.ModelMultipleChoiceField, self.fields["divisions"])
+        holder_field = cast(forms.ModelChoiceField, self.fields["certificate_holder"])
+        division_field.queryset = divisions
+        division_field.required = True
+        division_field.error_messages["required"] = "请至少选择一个所在行政区划。"
+        holder_field.queryset = holders
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        box = [
+            data.get(k) for k in ("min_longitude", "max_longitude", "min_latitude", "max_latitude")
+        ]
+        if any(v is not None for v in box) and any(v is None for v in box):
+            raise forms.ValidationError("坐标范围需同时填写东经起止和北纬起止，或全部留空。")
+        return data
+
+
+class ProductStatusForm(forms.Form):
+    status = forms.ChoiceField(label="新状态", choices=ProductStatus.choices)
+    reason = forms.CharField(label="原因", max_length=500, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class ProductDocumentForm(forms.Form):
+    title = forms.CharField(label="标题", max_length=200)
+    kind = forms.ChoiceField(label="类型", choices=DocumentKind.choices)
+    file = forms.FileField(label="文件", help_text="PDF、Word、Excel 或图片，不超过 20 MB。")
+
+
+class ProductImageForm(forms.Form):
+    caption = forms.CharField(label="说明", max_length=200, required=False)
+    image = forms.FileField(label="图片", help_text="JPEG、PNG 或 WebP，不超过 20 MB。")

@@ -1,0 +1,281 @@
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, Http404, HttpRequest
+from django.http.response import HttpResponseBase
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from dibiao.accounts import permissions as perms
+from dibiao.accounts.http import AuthedRequest
+from dibiao.accounts.models import Organization
+from dibiao.accounts.selectors import division_list_for_user
+from dibiao.core.audit import audit_record
+from dibiao.core.choices import AuditAction
+from dibiao.core.errors import DomainError, NotFoundError
+from dibiao.core.excel import xlsx_response
+from dibiao.core.models import Division
+from dibiao.core.paging import paginate
+from dibiao.registry import selectors, services
+from dibiao.registry.choices import ProductCategory, ProductStatus
+from dibiao.registry.forms import (
+    ProductDocumentForm,
+    ProductForm,
+    ProductImageForm,
+    ProductStatusForm,
+)
+from dibiao.registry.models import GIProduct
+
+EXPORT_HEADERS = [
+    "产品名称",
+    "品类",
+    "细分类别",
+    "所在区划",
+    "登记证书编号",
+    "质量控制技术规范编号",
+    "登记年份",
+    "登记公告",
+    "证书持有人",
+    "地域保护范围",
+    "品质特色",
+    "状态",
+]
+
+
+def _export_row(p: GIProduct) -> list[object]:
+    return [
+        p.name,
+        p.get_category_display(),
+        p.subcategory,
+        "、".join(d.name for d in p.divisions.all()),
+        p.certificate_number,
+        p.qc_spec_number,
+        p.registration_year,
+        p.announcement,
+        str(p.certificate_holder or ""),
+        p.protected_area,
+        p.quality_characteristics,
+        p.get_status_display(),
+    ]
+
+
+def _staff(request: HttpRequest) -> None:
+    if not perms.is_business_user(request.user):
+        raise PermissionDenied
+
+
+def _get(request: HttpRequest, pk: int) -> GIProduct:
+    try:
+        return selectors.product_get_for_user(user=request.user, pk=pk)
+    except NotFoundError as exc:
+        raise Http404(exc.message) from exc
+
+
+@login_required
+def product_list(request: AuthedRequest) -> HttpResponseBase:
+    _staff(request)
+    params = request.GET
+    products = selectors.product_list_for_user(
+        user=request.user,
+        q=params.get("q", "").strip(),
+        category=params.get("category", ""),
+        status=params.get("status", ""),
+        division=params.get("division", ""),
+    )
+    context = {
+        "params": params,
+        "categories": ProductCategory.choices,
+        "statuses": ProductStatus.choices,
+        "divisions": division_list_for_user(user=request.user),
+        "can_edit": perms.can_edit_products(request.user),
+        **paginate(request, products),
+    }
+    return render(request, "registry/product_list.html", context)
+
+
+@login_required
+def product_export(request: AuthedRequest) -> HttpResponseBase:
+    _staff(request)
+    params = request.GET
+    products = selectors.product_list_for_user(
+        user=request.user,
+        q=params.get("q", "").strip(),
+        category=params.get("category", ""),
+        status=params.get("status", ""),
+        division=params.get("division", ""),
+    )
+    audit_record(
+        actor=request.user,
+        action=AuditAction.EXPORT,
+        object_type="registry.giproduct",
+        detail=f"导出地理标志产品 {products.count()} 条；条件：{params.urlencode() or '无'}",
+    )
+    return xlsx_response(
+        filename="地理标志产品",
+        sheet_title="地理标志产品",
+        headers=EXPORT_HEADERS,
+        rows=(_export_row(p) for p in products),
+    )
+
+
+@login_required
+def product_detail(request: AuthedRequest, pk: int) -> HttpResponseBase:
+    _staff(request)
+    product = _get(request, pk)
+    can_edit = perms.can_edit_products(request.user)
+    context = {
+        "product": product,
+        "can_edit": can_edit,
+        "documents": product.documents.all(),
+        "images": product.images.all(),
+        "status_form": ProductStatusForm(),
+        "document_form": ProductDocumentForm(),
+        "image_form": ProductImageForm(),
+    }
+    return render(request, "registry/product_detail.html", context)
+
+
+def _product_form(request: HttpRequest, product: GIProduct | None) -> ProductForm:
+    return ProductForm(
+        request.POST or None,
+        instance=product,
+        divisions=Division.objects.filter(
+            pk__in=division_list_for_user(user=request.user).values("pk")
+        ),
+        holders=Organization.objects.restrict(request.user).order_by("name"),
+    )
+
+
+@login_required
+def product_edit(request: AuthedRequest, pk: int | None = None) -> HttpResponseBase:
+    if not perms.can_edit_products(request.user):
+        raise PermissionDenied
+    product = _get(request, pk) if pk else None
+    form = _product_form(request, product)
+    if request.method == "POST" and form.is_valid():
+        data = {k: v for k, v in form.cleaned_data.items() if k != "divisions"}
+        try:
+            saved = services.product_save(
+                actor=request.user,
+                product=product,
+                data=data,
+                divisions=form.cleaned_data["divisions"],
+            )
+        except DomainError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, f"“{saved.name}”已保存。")
+            return redirect("registry:product-detail", pk=saved.pk)
+    return render(request, "registry/product_form.html", {"form": form, "product": product})
+
+
+@require_POST
+@login_required
+def product_status(request: AuthedRequest, pk: int) -> HttpResponseBase:
+    if not perms.can_edit_products(request.user):
+        raise PermissionDenied
+    product = _get(request, pk)
+    form = ProductStatusForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "请选择新状态并填写原因。")
+    else:
+        try:
+            services.product_set_status(actor=request.user, product=product, **form.cleaned_data)
+        except DomainError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, "状态已更新。")
+    return redirect("registry:product-detail", pk=pk)
+
+
+@require_POST
+@login_required
+def product_upload(request: AuthedRequest, pk: int, what: str) -> HttpResponseBase:
+    if what not in ("document", "image"):
+        raise Http404
+    if not perms.can_edit_products(request.user):
+        raise PermissionDenied
+    product = _get(request, pk)
+    try:
+        if what == "document":
+            form = ProductDocumentForm(request.POST, request.FILES)
+            if form.is_valid():
+                services.product_document_add(
+                    actor=request.user,
+                    product=product,
+                    title=form.cleaned_data["title"],
+                    kind=form.cleaned_data["kind"],
+                    upload=form.cleaned_data["file"],
+                )
+        else:
+            form = ProductImageForm(request.POST, request.FILES)  # type: ignore[assignment]
+            if form.is_valid():
+                services.product_image_add(
+                    actor=request.user,
+                    product=product,
+                    caption=form.cleaned_data["caption"],
+                    upload=form.cleaned_data["image"],
+                )
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        if form.is_valid():
+            messages.success(request, "文件已上传。")
+        else:
+            messages.error(
+                request, "；".join(str(e) for errors in form.errors.values() for e in errors)
+            )
+    return redirect("registry:product-detail", pk=pk)
+
+
+@login_required
+def product_document(request: AuthedRequest, pk: int, document_pk: int) -> HttpResponseBase:
+    _staff(request)
+    product = _get(request, pk)
+    document = product.documents.filter(pk=document_pk).first()
+    if document is None:
+        raise Http404
+    return FileResponse(
+        document.file.open("rb"),
+        as_attachment=True,
+        filename=(document.file.name or "").rsplit("/", 1)[-1],
+    )
+
+
+# --- Public pages (no login) -----------------------------------------------------------------
+
+
+def public_product_list(request: HttpRequest) -> HttpResponseBase:
+    params = request.GET
+    products = selectors.product_list_public(
+        q=params.get("q", "").strip(), category=params.get("category", "")
+    )
+    context = {
+        "params": params,
+        "categories": ProductCategory.choices,
+        **paginate(request, products, per_page=24),
+    }
+    return render(request, "registry/public_product_list.html", context)
+
+
+def public_product_detail(request: HttpRequest, pk: int) -> HttpResponseBase:
+    try:
+        product = selectors.product_get_public(pk=pk)
+    except NotFoundError as exc:
+        raise Http404(exc.message) from exc
+    return render(request, "registry/public_product_detail.html", {"product": product})
+
+
+def public_product_image(request: HttpRequest, pk: int, image_pk: int) -> HttpResponseBase:
+    try:
+        product = selectors.product_get_public(pk=pk)
+    except NotFoundError as exc:
+        raise Http404(exc.message) from exc
+    image = product.images.filter(pk=image_pk).first()
+    if image is None:
+        raise Http404
+    response = FileResponse(image.image.open("rb"))
+    response["Cache-Control"] = "public, max-age=86400"
+    return response
