@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+import pytest
+from django.db import DatabaseError, connection, transaction
+
+from dibiao.core.audit import audit_record, model_snapshot, snapshot_diff
+from dibiao.core.choices import AuditAction
+from dibiao.core.models import AuditLog
+from dibiao.core.request_context import reset_client_ip, set_client_ip
+from dibiao.core.tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_audit_row_records_actor_ip_and_masked_personal_data():
+    user = UserFactory(phone="13812345678")
+    token = set_client_ip("10.1.2.3")
+    try:
+        row = audit_record(
+            actor=user, action=AuditAction.UPDATE, obj=user, changes={"after": model_snapshot(user)}
+        )
+    finally:
+        reset_client_ip(token)
+    assert row.ip == "10.1.2.3"
+    assert row.username == user.username
+    assert row.changes["after"]["phone"] == "138****5678"
+    assert row.changes["after"]["password"] == "******"
+
+
+def test_snapshot_diff_keeps_only_changed_fields():
+    assert snapshot_diff({"a": 1, "b": 2}, {"a": 1, "b": 3}) == {
+        "before": {"b": 2},
+        "after": {"b": 3},
+    }
+
+
+def test_model_refuses_update_and_delete():
+    row = audit_record(actor=None, action=AuditAction.LOGIN_FAILED, username="x")
+    row.detail = "changed"
+    with pytest.raises(PermissionError):
+        row.save()
+    with pytest.raises(PermissionError):
+        row.delete()
+    with pytest.raises(PermissionError):
+        AuditLog.objects.filter(pk=row.pk).update(detail="changed")
+    with pytest.raises(PermissionError):
+        AuditLog.objects.all().delete()
+    assert AuditLog.objects.get(pk=row.pk).detail == ""
+
+
+@pytest.mark.parametrize(
+    "sql", ["UPDATE core_auditlog SET detail = 'x'", "DELETE FROM core_auditlog"]
+)
+def test_database_trigger_refuses_raw_update_and_delete(sql):
+    audit_record(actor=None, action=AuditAction.LOGIN_FAILED, username="x")
+    with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(sql)
+    assert AuditLog.objects.get().detail == ""

@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+import io
+
+import pytest
+from openpyxl import load_workbook
+
+from dibiao.core.excel import neutralise, xlsx_response
+from dibiao.core.masking import mask_field, mask_id_number, mask_phone
+
+
+def test_phone_and_id_masks():
+    assert mask_phone("13812345678") == "138****5678"
+    assert mask_id_number("14010519900101123X") == "140105********123X"
+    assert mask_field("password", "secret") == "******"
+    assert mask_field("name", "张三") == "张三"
+    assert mask_field("phone", "") == ""
+
+
+@pytest.mark.parametrize("value", ["=1+1", "+86", "-5", "@SUM(A1)", "\tx", "\rx"])
+def test_formula_like_cells_are_neutralised(value):
+    assert neutralise(value) == "'" + value
+
+
+def test_plain_values_pass_through():
+    assert neutralise("清徐葡萄") == "清徐葡萄"
+    assert neutralise(-5) == -5
+
+
+def test_xlsx_response_is_a_real_workbook():
+    response = xlsx_response(
+        filename="导出", sheet_title="表", headers=["名称", "数量"], rows=[["=HYPERLINK()", 3]]
+    )
+    data = b"".join(response.streaming_content)
+    sheet = load_workbook(io.BytesIO(data)).active
+    assert [c.value for c in sheet[1]] == ["名称", "数量"]
+    assert [c.value for c in sheet[2]] == ["'=HYPERLINK()", 3]
+    assert "filename*=UTF-8''" in response["Content-Disposition"]
