@@ -12,6 +12,7 @@ from pathlib import Path
 
 import dj_database_url
 import django_stubs_ext
+from django.core.exceptions import ImproperlyConfigured
 
 # Lets runtime code write the generic types that django-stubs checks (ModelForm[Model]).
 django_stubs_ext.monkeypatch()
@@ -32,10 +33,18 @@ def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
+ENVIRONMENT = os.environ.get("DIBIAO_ENVIRONMENT", "development")
+PRODUCTION = ENVIRONMENT == "production"
+
+
 def _secret_key() -> str:
     """SECRET_KEY from the environment, else one generated once into var/ (never committed)."""
     if key := os.environ.get("SECRET_KEY"):
         return key
+    if PRODUCTION:
+        # Several hosts behind a load balancer must share one key; a per-host file would
+        # silently sign each host's sessions differently.
+        raise ImproperlyConfigured("SECRET_KEY must be set in production.")
     key_file = VAR_DIR / "secret_key"
     if not key_file.exists():
         # O_EXCL: two processes starting at once must not write two different keys.
@@ -49,13 +58,13 @@ def _secret_key() -> str:
     return key_file.read_text().strip()
 
 
-ENVIRONMENT = os.environ.get("DIBIAO_ENVIRONMENT", "development")
-PRODUCTION = ENVIRONMENT == "production"
-
 SECRET_KEY = _secret_key()
 DEBUG = env_bool("DEBUG") and not PRODUCTION
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "" if PRODUCTION else "127.0.0.1,localhost,testserver")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
+# Reverse proxies whose X-Forwarded-For is believed (exact addresses); the audit log's client IP
+# comes from them. Empty: REMOTE_ADDR is the client.
+TRUSTED_PROXIES = frozenset(env_list("DIBIAO_TRUSTED_PROXIES"))
 
 INSTALLED_APPS = [
     "django.contrib.auth",
@@ -88,8 +97,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "dibiao.core.middleware.RequestContextMiddleware",
     "dibiao.core.middleware.DomainErrorMiddleware",
-    "dibiao.accounts.middleware.IdleTimeoutMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "dibiao.accounts.middleware.IdleTimeoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     # Last, as django-axes requires: it turns a lockout flagged during authentication into
@@ -165,8 +174,9 @@ AXES_VERBOSE = False
 SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 AXES_ENABLE_ACCESS_FAILURE_LOG = False
 
-SESSION_COOKIE_AGE = 30 * 60  # idle timeout; IdleTimeoutMiddleware applies the policy's value
-SESSION_SAVE_EVERY_REQUEST = True
+# The idle timeout is IdleTimeoutMiddleware's (the security policy); this is the absolute limit
+# of a session on the server, and the cookie itself ends with the browser.
+SESSION_COOKIE_AGE = 12 * 3600
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 
@@ -205,7 +215,7 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PAGINATION_CLASS": "dibiao.core.api.Pagination",
+    "DEFAULT_PAGINATION_CLASS": "dibiao.core.pagination.Pagination",
     "PAGE_SIZE": 20,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",

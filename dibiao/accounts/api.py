@@ -19,7 +19,7 @@ from dibiao.accounts.choices import OrganizationKind
 from dibiao.accounts.forms import GENERIC_LOGIN_ERROR
 from dibiao.accounts.http import request_user
 from dibiao.accounts.models import Organization
-from dibiao.core.api import Pagination
+from dibiao.core.api import ListApi
 from dibiao.core.audit import audit_record
 from dibiao.core.choices import AuditAction
 from dibiao.core.errors import DomainError, ForbiddenError, NotFoundError
@@ -35,17 +35,17 @@ class TokenObtainApi(APIView):
     authentication_classes: list[Any] = []
     permission_classes = [AllowAny]
 
-    class InputSerializer(serializers.Serializer[Any]):
+    class TokenInputSerializer(serializers.Serializer[Any]):
         username = serializers.CharField(max_length=150)
         password = serializers.CharField(max_length=256, trim_whitespace=False)
 
     @extend_schema(
-        request=InputSerializer,
+        request=TokenInputSerializer,
         responses={200: inline_serializer("TokenOutput", {"token": serializers.CharField()})},
         summary="用户名和密码换取 API 令牌",
     )
     def post(self, request: Request) -> Response:
-        data = self.InputSerializer(data=request.data)
+        data = self.TokenInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         # The Django request, not DRF's wrapper: django-axes records the attempt and flags a
         # lockout on the request object that its middleware later inspects.
@@ -65,19 +65,20 @@ class DivisionOutput(serializers.ModelSerializer[Division]):
         fields = ["code", "name", "level", "parent_code"]
 
 
-class DivisionListApi(APIView):
+class DivisionListApi(ListApi):
+    serializer_class = DivisionOutput
+
     @extend_schema(
         responses=DivisionOutput(many=True),
         parameters=[OpenApiParameter("level", str, enum=["province", "city", "county"])],
         summary="行政区划（数据范围内）",
     )
     def get(self, request: Request) -> Response:
-        divisions = selectors.division_list_for_user(
-            user=request.user, level=request.query_params.get("level", "")
+        return self.page_of(
+            selectors.division_list_for_user(
+                user=request.user, level=request.query_params.get("level", "")
+            )
         )
-        paginator = Pagination()
-        page = paginator.paginate_queryset(divisions, request, view=self)
-        return paginator.get_paginated_response(DivisionOutput(page, many=True).data)
 
 
 class DivisionDetailApi(APIView):
@@ -132,7 +133,9 @@ def _require_org_writer(request: Request) -> None:
         raise ForbiddenError("只有省级或县级管理员可以维护组织机构。")
 
 
-class OrganizationListApi(APIView):
+class OrganizationListApi(ListApi):
+    serializer_class = OrganizationOutput
+
     @extend_schema(
         responses=OrganizationOutput(many=True),
         parameters=[
@@ -150,9 +153,7 @@ class OrganizationListApi(APIView):
             kind=params.get("kind", ""),
             division=params.get("division", ""),
         )
-        paginator = Pagination()
-        page = paginator.paginate_queryset(organizations, request, view=self)
-        return paginator.get_paginated_response(OrganizationOutput(page, many=True).data)
+        return self.page_of(organizations)
 
     @extend_schema(
         request=OrganizationInput, responses={201: OrganizationOutput}, summary="新增组织机构"

@@ -57,3 +57,9 @@ ROLE_DIVISION_LEVEL: dict[str, str] = {
     Role.COUNTY_ADMIN: "county",
     Role.COUNTY_GOV: "county",
 }
+
+# The kinds of organization a county administrator may create; government bodies are set up by
+# the province.
+SELF_SERVICE_ORGANIZATION_KINDS = frozenset(
+    {OrganizationKind.PRODUCER, OrganizationKind.LAB, OrganizationKind.OTHER}
+)

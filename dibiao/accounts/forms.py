@@ -5,7 +5,7 @@ from typing import Any, cast
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 
-from dibiao.accounts.choices import OrganizationKind, Role
+from dibiao.accounts.choices import SELF_SERVICE_ORGANIZATION_KINDS, OrganizationKind, Role
 from dibiao.accounts.models import Organization, SecurityPolicy
 from dibiao.accounts.policy import current_policy
 from dibiao.core.models import Division
@@ -105,6 +105,6 @@ class OrganizationForm(forms.ModelForm[Organization]):
             (k, label)
             for k, label in OrganizationKind.choices
             if government_kinds
-            or k in (OrganizationKind.PRODUCER, OrganizationKind.LAB, OrganizationKind.OTHER)
+            or k in SELF_SERVICE_ORGANIZATION_KINDS
             or (self.instance.pk and self.instance.kind == k)
         ]

@@ -53,9 +53,10 @@ def scope_for(user: AbstractBaseUser | AnonymousUser | None) -> Scope:
     from dibiao.accounts.models import Membership
     from dibiao.core.models import Division
 
-    memberships = Membership.objects.filter(user_id=user.pk).select_related(
-        "organization__division"
-    )
+    # A deactivated organization's members lose its scope at once.
+    memberships = Membership.objects.filter(
+        user_id=user.pk, organization__is_active=True
+    ).select_related("organization__division")
     paths: list[str] = []
     organization_ids: set[int] = set()
     for membership in memberships:

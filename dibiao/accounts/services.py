@@ -14,6 +14,7 @@ from dibiao.accounts.choices import (
     ADMIN_ROLES,
     ROLE_DIVISION_LEVEL,
     ROLE_ORGANIZATION_KINDS,
+    SELF_SERVICE_ORGANIZATION_KINDS,
     Role,
 )
 from dibiao.accounts.errors import AccountsError
@@ -22,6 +23,7 @@ from dibiao.accounts.permissions import (
     can_assign_roles,
     can_edit_organizations,
     can_manage_accounts,
+    has_role,
 )
 from dibiao.accounts.policy import forget_policy
 from dibiao.accounts.scoping import forget_scope, scope_for
@@ -73,11 +75,29 @@ def user_create(
     return user
 
 
+def _check_account_manager(actor: User | None, user: User) -> None:
+    """The system administrator manages accounts, but not the accounts of the other two
+    administrators: otherwise it could take over the security or audit duty (三权分立).
+    `actor=None` is an operator's management command."""
+    if actor is None:
+        return
+    if not can_manage_accounts(actor):
+        raise ForbiddenError("只有系统管理员可以管理账号。")
+    if (
+        user.pk != actor.pk
+        and Membership.objects.filter(user=user, role__in=[Role.SECADMIN, Role.AUDITOR]).exists()
+    ):
+        raise AccountsError(
+            "separation_of_duties",
+            "三权分立：系统管理员不能停用安全管理员或审计管理员的账号，也不能重置其密码。",
+            status=403,
+        )
+
+
 @transaction.atomic
-def user_set_active(*, actor: User, user: User, active: bool) -> User:
-    if actor is not None and not can_manage_accounts(actor):
-        raise ForbiddenError("只有系统管理员可以停用或启用账号。")
-    if user.pk == actor.pk and not active:
+def user_set_active(*, actor: User | None, user: User, active: bool) -> User:
+    _check_account_manager(actor, user)
+    if actor is not None and user.pk == actor.pk and not active:
         raise AccountsError("cannot_disable_self", "不能停用自己的账号。")
     user = User.objects.select_for_update().get(pk=user.pk)
     before = model_snapshot(user)
@@ -94,9 +114,9 @@ def user_set_active(*, actor: User, user: User, active: bool) -> User:
 
 
 @transaction.atomic
-def user_set_password(*, actor: User, user: User, password: str) -> User:
-    if not (can_manage_accounts(actor) or actor.pk == user.pk):
-        raise ForbiddenError("只有系统管理员或本人可以设置密码。")
+def user_set_password(*, actor: User | None, user: User, password: str) -> User:
+    if actor is None or actor.pk != user.pk:
+        _check_account_manager(actor, user)
     _password_errors(password, user)
     user.set_password(password)
     user.save(update_fields=["password"])
@@ -264,6 +284,15 @@ def organization_save(
     for name in ORGANIZATION_FIELDS:
         if name in data:
             setattr(organization, name, data[name])
+    if (
+        actor is not None
+        and organization.kind not in SELF_SERVICE_ORGANIZATION_KINDS
+        and not has_role(actor, Role.PROVINCE_ADMIN)
+        and (creating or "kind" in data)
+    ):
+        raise AccountsError(
+            "organization_kind_not_allowed", "只有省级管理员可以设立政府部门类机构。", status=403
+        )
     if actor is not None and organization.division_id not in scope_for(actor).division_ids:
         raise AccountsError("division_out_of_scope", "所选行政区划不在您的管辖范围内。")
     try:

@@ -1,8 +1,9 @@
 """Login, logout and failed-login audit rows.
 
-Django's auth signals are the one place every sign-in path (the login page, the token
-endpoint) passes through, so the audit hooks here rather than in each view. They record;
-they do not decide anything (STYLE.md: no workflow in signals).
+Django's auth signals are where every sign-in path passes: the login page sends
+`user_logged_in`, and both the page and the token endpoint send `user_login_failed` through
+`authenticate()`. (A successful token sign-in does not log a session in; the token endpoint
+audits it itself.) The receivers record; they decide nothing (STYLE.md: no workflow in signals).
 """
 
 from __future__ import annotations

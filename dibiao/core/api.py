@@ -5,19 +5,29 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
 from django.http import Http404
 from rest_framework import exceptions, status
-from rest_framework.pagination import PageNumberPagination
+from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from dibiao.core.errors import DomainError
+from dibiao.core.pagination import Pagination
 
 
-class Pagination(PageNumberPagination):
-    page_size = 20
-    page_size_query_param = "page_size"
-    max_page_size = 200
+class ListApi(GenericAPIView[Any]):
+    """Base for a paginated list endpoint: the subclass gets its rows from a selector and
+    answers with `self.page_of(rows)`. Being a GenericAPIView with a pagination class is what
+    lets the OpenAPI schema describe `page`, `page_size` and the count/results envelope."""
+
+    pagination_class = Pagination
+    filter_backends: list[Any] = []  # filtering is the selectors' job, with their own parameters
+
+    def page_of(self, rows: QuerySet[Any]) -> Response:
+        page = self.paginate_queryset(rows)
+        serializer_class = self.get_serializer_class()
+        return self.get_paginated_response(serializer_class(page, many=True).data)
 
 
 def _first_message(detail: Any) -> str:
@@ -47,6 +57,7 @@ _MESSAGES: dict[str, str] = {
     "authentication_failed": "令牌无效或已失效。",
     "permission_denied": "没有执行此操作的权限。",
     "not_found": "未找到该记录。",
+    "csrf_failed": "CSRF 校验失败：使用登录会话调用写接口时须带 X-CSRFToken 请求头，或改用令牌认证。",
 }
 
 
@@ -61,6 +72,10 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     if response is None or not isinstance(exc, exceptions.APIException):
         return response
     code = next((c for cls, c in _CODES.items() if isinstance(exc, cls)), "error")
+    if code == "permission_denied" and str(exc.detail).startswith("CSRF Failed"):
+        # A session-authenticated write without the CSRF token: say so, or the client is left
+        # guessing at a permission it does have.
+        code = "csrf_failed"
     body: dict[str, Any] = {
         "code": code,
         "message": _MESSAGES.get(code) or _first_message(exc.detail),

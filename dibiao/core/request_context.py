@@ -7,17 +7,39 @@ address in a context variable that the audit writer reads (None outside a reques
 
 from __future__ import annotations
 
+import ipaddress
 from contextvars import ContextVar
 
+from django.conf import settings
 from django.http import HttpRequest
 
 _client_ip: ContextVar[str | None] = ContextVar("dibiao_client_ip", default=None)
 
 
+def _valid_ip(value: str) -> str | None:
+    try:
+        return str(ipaddress.ip_address(value.strip()))
+    except ValueError:
+        return None
+
+
 def client_ip_from(request: HttpRequest) -> str | None:
-    # REMOTE_ADDR is what the WSGI server saw; behind a reverse proxy the operator must make
-    # the proxy set it (docs/operations.md). X-Forwarded-For is not trusted: clients forge it.
-    return request.META.get("REMOTE_ADDR") or None
+    """The client's address. X-Forwarded-For is read only when the request came from one of
+    settings.TRUSTED_PROXIES, and then from the right: each trusted proxy appends the address
+    it saw, so the first untrusted address from the right is the client (anything to its
+    left was written by the client and may be forged)."""
+    remote = _valid_ip(request.META.get("REMOTE_ADDR", ""))
+    trusted = settings.TRUSTED_PROXIES
+    if remote is None or remote not in trusted:
+        return remote
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    for candidate in reversed(forwarded.split(",")):
+        address = _valid_ip(candidate)
+        if address is None:
+            break
+        if address not in trusted:
+            return address
+    return remote
 
 
 def current_client_ip() -> str | None:

@@ -9,7 +9,8 @@ from typing import IO
 
 from django.db import transaction
 
-from dibiao.core.choices import DivisionLevel
+from dibiao.core.audit import audit_record
+from dibiao.core.choices import AuditAction, DivisionLevel
 from dibiao.core.errors import DomainError
 from dibiao.core.models import Division
 
@@ -77,6 +78,7 @@ def divisions_load(*, handle: IO[str]) -> DivisionLoadResult:
         )
     }
     created = updated = 0
+    moved: list[tuple[str, str]] = []  # (old path, new path) of divisions that moved
     # Provinces first, then cities, then counties: each parent exists when its children arrive.
     order = [DivisionLevel.PROVINCE, DivisionLevel.CITY, DivisionLevel.COUNTY]
     for row in sorted(rows, key=lambda r: order.index(DivisionLevel(r["level"]))):
@@ -106,6 +108,8 @@ def divisions_load(*, handle: IO[str]) -> DivisionLoadResult:
             parent.pk if parent else None,
             path,
         ):
+            if division.path != path:
+                moved.append((division.path, path))
             division.name, division.level, division.parent, division.path = (
                 row["name"],
                 row["level"],
@@ -115,6 +119,20 @@ def divisions_load(*, handle: IO[str]) -> DivisionLoadResult:
             division.save()
             updated += 1
         by_code[row["code"]] = division
+    for old, new in moved:
+        # Descendants not named in the file keep their place under the moved division; their
+        # paths are what scoping reads, so they must follow.
+        for child in Division.objects.filter(path__startswith=f"{old}/"):
+            child.path = new + child.path[len(old) :]
+            child.save(update_fields=["path"])
+            updated += 1
+    if created or updated:
+        audit_record(
+            actor=None,
+            action=AuditAction.IMPORT,
+            object_type="core.division",
+            detail=f"导入行政区划：新增 {created}，更新 {updated}",
+        )
     return DivisionLoadResult(created=created, updated=updated)
 
 

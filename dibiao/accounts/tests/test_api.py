@@ -142,3 +142,18 @@ def test_schema_and_docs_are_served_without_cdn(client):
     docs = client.get("/api/docs/").content.decode()
     assert "cdn" not in docs.lower()
     assert "drf_spectacular_sidecar" in docs
+
+
+def test_session_write_without_csrf_token_says_so(tree):
+    from django.test import Client
+
+    user = user_with_role(Role.COUNTY_ADMIN, tree["c1a"])
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(user)
+    response = client.post(
+        "/api/v1/organizations/",
+        {"name": "x", "kind": "producer", "division": tree["c1a"].code},
+        content_type="application/json",
+    )
+    assert response.status_code == 403
+    assert response.json()["code"] == "csrf_failed"

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import time
+
 import pytest
 from django.test import Client
 from django.urls import reverse
@@ -110,10 +112,36 @@ def test_api_token_lockout_gives_same_coded_error(client, user):
     assert locked.json() == {"code": "invalid_credentials", "message": GENERIC_LOGIN_ERROR}
 
 
-def test_idle_timeout_is_set_on_each_request(client, user):
+def _idle_for(client: Client, seconds: int) -> None:
+    from dibiao.accounts.middleware import LAST_SEEN_KEY
+
+    session = client.session
+    session[LAST_SEEN_KEY] = int(time.time()) - seconds
+    session.save()
+
+
+def test_user_idle_past_the_policy_is_signed_out(client, user):
     _login(client, "county_x", TEST_PASSWORD)
     client.get("/")
-    assert client.session.get_expiry_age() == 30 * 60
+    _idle_for(client, 31 * 60)
+    response = client.get("/registry/products/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/")
+    assert AuditLog.objects.filter(action="logout", username="county_x").count() == 1
+
+
+def test_activity_within_the_idle_limit_keeps_the_session(client, user):
+    _login(client, "county_x", TEST_PASSWORD)
+    client.get("/")
+    _idle_for(client, 29 * 60)
+    assert client.get("/registry/products/").status_code == 200
+
+
+def test_session_cookie_ends_with_the_browser(client, user):
+    response = _login(client, "county_x", TEST_PASSWORD)
+    cookie = response.cookies["sessionid"]
+    assert not cookie["max-age"]
+    assert not cookie["expires"]
 
 
 def test_logout_is_audited_and_ends_session(client, user):

@@ -232,3 +232,57 @@ def test_organization_name_unique_within_division(tree):
             data={"name": "同名社", "kind": OrganizationKind.PRODUCER, "division": tree["c1a"]},
         )
     assert exc.value.code == "invalid_organization"
+
+
+def test_sysadmin_cannot_take_over_secadmin_or_auditor_accounts(sysadmin, secadmin, tree, dept):
+    auditor = user_with_role(Role.AUDITOR, tree["p"], organization=dept)
+    for target in (secadmin, auditor):
+        with pytest.raises(AccountsError) as exc:
+            services.user_set_password(actor=sysadmin, user=target, password="Another-Pass-2021")
+        assert exc.value.code == "separation_of_duties"
+        with pytest.raises(AccountsError):
+            services.user_set_active(actor=sysadmin, user=target, active=False)
+    assert User.objects.get(pk=secadmin.pk).is_active
+
+
+def test_sysadmin_resets_a_business_account_and_the_owner_changes_own(sysadmin, tree):
+    user = user_with_role(Role.COUNTY_ADMIN, tree["c1a"])
+    services.user_set_password(actor=sysadmin, user=user, password="Reset-By-Admin-2021")
+    services.user_set_password(actor=user, user=user, password="Chosen-By-Me-2021")
+    assert User.objects.get(pk=user.pk).check_password("Chosen-By-Me-2021")
+    services.user_set_active(actor=None, user=user, active=False)
+    assert not User.objects.get(pk=user.pk).is_active
+
+
+def test_county_admin_cannot_create_government_bodies_through_the_service(tree):
+    admin = user_with_role(Role.COUNTY_ADMIN, tree["c1a"])
+    with pytest.raises(AccountsError) as exc:
+        services.organization_save(
+            actor=admin,
+            data={
+                "name": "假农业农村厅",
+                "kind": OrganizationKind.PROVINCIAL_DEPT,
+                "division": tree["c1a"],
+            },
+        )
+    assert exc.value.code == "organization_kind_not_allowed"
+    province = user_with_role(Role.PROVINCE_ADMIN, tree["p"])
+    created = services.organization_save(
+        actor=province,
+        data={
+            "name": "新县农业农村局",
+            "kind": OrganizationKind.COUNTY_BUREAU,
+            "division": tree["c1a"],
+        },
+    )
+    assert created.kind == OrganizationKind.COUNTY_BUREAU
+
+
+def test_deactivated_organization_takes_its_members_scope_away(tree):
+    from dibiao.accounts.scoping import scope_for
+
+    user = user_with_role(Role.COUNTY_ADMIN, tree["c1a"])
+    organization = user.memberships.get().organization
+    organization.is_active = False
+    organization.save()
+    assert scope_for(User.objects.get(pk=user.pk)).is_empty

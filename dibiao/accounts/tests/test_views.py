@@ -177,3 +177,9 @@ def test_organization_export_is_scoped_and_audited(tree):
     assert (
         AuditLog.objects.filter(action="export", object_type="accounts.organization").count() == 1
     )
+
+
+def test_not_found_page_is_the_chinese_template():
+    response = Client().get("/no/such/page/")
+    assert response.status_code == 404
+    assert "您访问的页面或记录不存在" in response.content.decode()

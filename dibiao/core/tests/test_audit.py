@@ -56,3 +56,34 @@ def test_database_trigger_refuses_raw_update_and_delete(sql):
     with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(sql)
     assert AuditLog.objects.get().detail == ""
+
+
+@pytest.mark.parametrize(
+    ("remote", "forwarded", "trusted", "expected"),
+    [
+        ("203.0.113.9", "", set(), "203.0.113.9"),
+        (
+            "203.0.113.9",
+            "1.2.3.4",
+            set(),
+            "203.0.113.9",
+        ),  # an untrusted peer cannot claim an address
+        ("10.0.0.2", "198.51.100.7", {"10.0.0.2"}, "198.51.100.7"),
+        (
+            "10.0.0.2",
+            "6.6.6.6, 198.51.100.7",
+            {"10.0.0.2"},
+            "198.51.100.7",
+        ),  # the left part is forgeable
+        ("10.0.0.2", "198.51.100.7, 10.0.0.3", {"10.0.0.2", "10.0.0.3"}, "198.51.100.7"),
+        ("10.0.0.2", "not-an-ip", {"10.0.0.2"}, "10.0.0.2"),
+    ],
+)
+def test_client_ip_trusts_forwarded_for_only_from_trusted_proxies(
+    settings, rf, remote, forwarded, trusted, expected
+):
+    from dibiao.core.request_context import client_ip_from
+
+    settings.TRUSTED_PROXIES = frozenset(trusted)
+    request = rf.get("/", REMOTE_ADDR=remote, HTTP_X_FORWARDED_FOR=forwarded)
+    assert client_ip_from(request) == expected

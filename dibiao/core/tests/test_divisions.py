@@ -85,3 +85,15 @@ def test_command_reports_a_missing_file_and_bad_content(tmp_path):
 
 def test_fixture_is_a_copy_inside_the_project():
     assert "dibiao/core/fixtures" in DEFAULT_DIVISIONS_FIXTURE.as_posix()
+
+
+def test_moving_a_city_moves_its_counties_paths_and_the_import_is_audited():
+    from dibiao.core.models import AuditLog
+
+    _load(
+        "140000,山西省,province,\n620000,甘肃省,province,\n140100,太原市,city,140000\n"
+        "140121,清徐县,county,140100\n"
+    )
+    _load("140100,太原市,city,620000\n")
+    assert Division.objects.get(code="140121").path == "620000/140100/140121"
+    assert AuditLog.objects.filter(action="import", object_type="core.division").count() == 2

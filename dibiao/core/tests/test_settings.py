@@ -75,3 +75,16 @@ def test_load_demo_is_refused_in_production(tmp_path):
     )
     assert result.returncode != 0
     assert "生产环境不能加载演示数据" in result.stderr
+
+
+def test_production_refuses_to_start_without_secret_key(tmp_path):
+    result = _manage(
+        "check",
+        env={
+            "DIBIAO_ENVIRONMENT": "production",
+            "ALLOWED_HOSTS": "x.cn",
+            "DIBIAO_VAR_DIR": str(tmp_path),
+        },
+    )
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set in production" in result.stderr
