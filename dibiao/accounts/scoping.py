@@ -1,7 +1,7 @@
 """The one data-scoping mechanism (NetBox's `restrict`).
 
 A government user (province, city, county, county government) sees the subtree of its
-organization's division; a producer or lab sees its own organization. A model opts in by using
+organization's division (the division itself and everything below it); a producer or lab sees its own organization. A model opts in by using
 `ScopedQuerySet` and naming the lookups that lead from it to a division and to an organization.
 Every selector, page, export and API list starts from `Model.objects.restrict(user)`, so an
 object outside the scope is simply not found (404), never "forbidden".
@@ -39,9 +39,18 @@ class Scope:
 EMPTY_SCOPE = Scope(frozenset(), frozenset())
 
 
-def subtree_filter(paths: list[str]) -> Q:
-    """Divisions at or below any of `paths` (one indexed prefix match per path)."""
-    return reduce(or_, (Q(path=p) | Q(path__startswith=f"{p}/") for p in paths), Q(pk__in=[]))
+def subtree_filter(division_ids: list[int]) -> Q:
+    """Divisions at or below any of `division_ids`: itself, its children and grandchildren.
+
+    The tree has three fixed levels (province, city, county), so two parent hops reach every
+    descendant. Each term is an indexed foreign-key match: unlike a LIKE on `path`, it uses an
+    index on SQLite and does not depend on the PostgreSQL collation's ordering of "/".
+    """
+    return reduce(
+        or_,
+        (Q(pk=pk) | Q(parent_id=pk) | Q(parent__parent_id=pk) for pk in division_ids),
+        Q(pk__in=[]),
+    )
 
 
 def scope_for(user: AbstractBaseUser | AnonymousUser | None) -> Scope:
@@ -56,17 +65,17 @@ def scope_for(user: AbstractBaseUser | AnonymousUser | None) -> Scope:
     # A deactivated organization's members lose its scope at once.
     memberships = Membership.objects.filter(
         user_id=user.pk, organization__is_active=True
-    ).select_related("organization__division")
-    paths: list[str] = []
+    ).select_related("organization")
+    roots: list[int] = []
     organization_ids: set[int] = set()
     for membership in memberships:
         if membership.role in DIVISION_ROLES:
-            paths.append(membership.organization.division.path)
+            roots.append(membership.organization.division_id)
         elif membership.role in ORGANIZATION_ROLES:
             organization_ids.add(membership.organization_id)
     division_ids = (
-        frozenset(Division.objects.filter(subtree_filter(paths)).values_list("pk", flat=True))
-        if paths
+        frozenset(Division.objects.filter(subtree_filter(roots)).values_list("pk", flat=True))
+        if roots
         else frozenset()
     )
     scope = Scope(division_ids, frozenset(organization_ids))

@@ -56,9 +56,16 @@ def demo_password() -> tuple[str, str]:
     if value := os.environ.get("DIBIAO_DEMO_PASSWORD"):
         return value, "DIBIAO_DEMO_PASSWORD"
     path: Path = settings.DEMO_PASSWORD_FILE
-    if not path.exists():
-        path.write_text(f"Db-{secrets.token_urlsafe(9)}\n", encoding="utf-8")
-        path.chmod(0o600)
+    try:
+        # Created with owner-only permissions from the start (no window in which another local
+        # user could read it); O_EXCL lets a concurrent loader's file win instead of being
+        # overwritten.
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        pass
+    else:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(f"Db-{secrets.token_urlsafe(9)}\n")
     return path.read_text(encoding="utf-8").strip(), str(path)
 
 
@@ -150,20 +157,23 @@ def demo_load() -> DemoResult:
 
     producer_number = 0
     for row in products:
-        product_division = division.get(row["county_code"]) or next(
-            (
-                d
-                for d in division.values()
-                if d.level == "city" and d.name == row["city"] and row["city"]
-            ),
-            None,
+        # The most precise division the facts give: the county, else the city (上党高粱 spans
+        # several of 长治市's counties), else the province (灵石酸枣仁: no source confirms a
+        # county). Nothing is guessed below what is known.
+        product_division = (
+            division.get(row["county_code"])
+            or next(
+                (
+                    d
+                    for d in division.values()
+                    if d.level == "city" and row["city"] and d.name == row["city"]
+                ),
+                None,
+            )
+            or province
         )
         holder = None
         if row["certificate_holder"]:
-            if product_division is None:
-                raise DemoError(
-                    "holder_without_division", f"{row['name']} 的证书持有人缺少所在区划。"
-                )
             holder = _organization(
                 row["certificate_holder"], OrganizationKind.PRODUCER, product_division
             )
@@ -192,7 +202,7 @@ def demo_load() -> DemoResult:
                 "notes": row["area_note"],
                 "sources": row["source"].replace(" ; ", "\n"),
             },
-            divisions=[product_division] if product_division else [],
+            divisions=[product_division],
         )
         result.created_products.append(row["name"])
     return result

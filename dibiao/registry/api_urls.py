@@ -5,4 +5,5 @@ from dibiao.registry import api
 urlpatterns = [
     path("products/", api.ProductListApi.as_view(), name="api-product-list"),
     path("products/<int:pk>/", api.ProductDetailApi.as_view(), name="api-product-detail"),
+    path("products/<int:pk>/status/", api.ProductStatusApi.as_view(), name="api-product-status"),
 ]

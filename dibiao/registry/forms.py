@@ -49,19 +49,20 @@ class ProductForm(forms.ModelForm[GIProduct]):
         division_field.error_messages["required"] = "请至少选择一个所在行政区划。"
         holder_field.queryset = holders
 
-    def clean(self) -> dict[str, Any]:
-        data = super().clean() or {}
-        box = [
-            data.get(k) for k in ("min_longitude", "max_longitude", "min_latitude", "max_latitude")
-        ]
-        if any(v is not None for v in box) and any(v is None for v in box):
-            raise forms.ValidationError("坐标范围需同时填写东经起止和北纬起止，或全部留空。")
-        return data
-
 
 class ProductStatusForm(forms.Form):
     status = forms.ChoiceField(label="新状态", choices=ProductStatus.choices)
     reason = forms.CharField(label="原因", max_length=500, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(
+        self, *args: Any, allowed: list[ProductStatus] | None = None, **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        if allowed is not None:
+            # Offer only the transitions the service would accept from the current status.
+            cast(forms.ChoiceField, self.fields["status"]).choices = [
+                (s.value, s.label) for s in allowed
+            ]
 
 
 class ProductDocumentForm(forms.Form):

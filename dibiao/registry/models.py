@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.utils import timezone
@@ -51,7 +52,7 @@ class GIProduct(models.Model):
         verbose_name="所在行政区划",
         related_name="gi_products",
         blank=True,
-        help_text="产品所在的县；跨县产品而所涉县未确认时可填市。",
+        help_text="产品所在的县；所涉县未确认时填市，市也未确认时填省。",
     )
     protected_area = models.TextField("地域保护范围", blank=True)
     min_longitude = models.DecimalField(
@@ -94,6 +95,7 @@ class GIProduct(models.Model):
                 fields=["certificate_number"],
                 condition=~models.Q(certificate_number=""),
                 name="giproduct_unique_certificate_number",
+                violation_error_message="该登记证书编号已登记在另一个产品名下。",
             ),
             models.UniqueConstraint(fields=["name"], name="giproduct_unique_name"),
             models.CheckConstraint(
@@ -101,18 +103,32 @@ class GIProduct(models.Model):
                 | models.Q(max_longitude__isnull=True)
                 | models.Q(min_longitude__lte=models.F("max_longitude")),
                 name="giproduct_longitude_range",
+                violation_error_message="东经起应不大于东经止。",
             ),
             models.CheckConstraint(
                 condition=models.Q(min_latitude__isnull=True)
                 | models.Q(max_latitude__isnull=True)
                 | models.Q(min_latitude__lte=models.F("max_latitude")),
                 name="giproduct_latitude_range",
+                violation_error_message="北纬起应不大于北纬止。",
             ),
         ]
-        indexes = [models.Index(fields=["category", "name"])]
+        indexes = [
+            models.Index(fields=["category", "name"]),
+            # The public list filters on status and pages in name order: with this index the
+            # page is read in order instead of sorting every registered product per request.
+            models.Index(fields=["status", "name", "id"], name="giproduct_status_name_idx"),
+        ]
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        # A half-filled box cannot be drawn or used for containment; every writer (form, API,
+        # demo loader) goes through full_clean, so the rule lives here once.
+        box = (self.min_longitude, self.max_longitude, self.min_latitude, self.max_latitude)
+        if any(v is not None for v in box) and any(v is None for v in box):
+            raise ValidationError("坐标范围需同时填写东经起止和北纬起止，或全部留空。")
 
     @property
     def has_bbox(self) -> bool:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone
 
 from dibiao.accounts.models import Organization, User
@@ -43,6 +44,8 @@ PRODUCT_FIELDS = (
 DOCUMENT_EXTENSIONS = frozenset({".pdf", ".doc", ".docx", ".xls", ".xlsx", ".jpg", ".jpeg", ".png"})
 IMAGE_FORMATS = frozenset({"JPEG", "PNG", "WEBP"})
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+# The timestamp changes on every save; auditing it would make every edit look like a change.
+_NOT_AUDITED = frozenset({"updated_at"})
 
 
 def _field_label(name: str) -> str:
@@ -71,22 +74,57 @@ def _check_writable(actor: User | None, product: GIProduct | None) -> None:
         raise NotFoundError("未找到该产品。")
 
 
-def _check_in_scope(
-    actor: User | None, divisions: list[Division], holder: Organization | None
-) -> None:
+def _placed_divisions(
+    *,
+    actor: User | None,
+    requested: list[Division] | None,
+    current: list[Division],
+    creating: bool,
+) -> list[Division]:
+    """The divisions the product will have once saved. `requested=None` on an update leaves
+    them alone. An actor may only name divisions in its scope; the divisions of a shared product
+    outside that scope are another county's to change, so they are kept whatever is sent (a
+    county's form cannot even show them)."""
     if actor is None:
-        return
+        placed = current if requested is None else requested
+        if not placed:
+            # Every product has a place, if only its province: scoping is by division, and a
+            # product with none would be nobody's to see or complete.
+            raise RegistryError("division_required", "请至少选择一个所在行政区划。")
+        return placed
+    if requested is None and not creating:
+        return current
+    requested = requested or []
     scope = scope_for(actor)
-    outside = [d.name for d in divisions if d.pk not in scope.division_ids]
+    outside = [d.name for d in requested if d.pk not in scope.division_ids]
     if outside:
         raise RegistryError("division_out_of_scope", f"{'、'.join(outside)}不在您的管辖范围内。")
-    if not divisions:
+    placed = requested + [d for d in current if d.pk not in scope.division_ids]
+    if not placed:
         raise RegistryError("division_required", "请至少选择一个所在行政区划。")
-    if (
-        holder is not None
-        and not Organization.objects.restrict(actor).filter(pk=holder.pk).exists()
-    ):
+    return placed
+
+
+def _check_holder(actor: User | None, holder: Organization | None, previous_id: int | None) -> None:
+    # An unchanged holder is not re-checked: on a shared product it may sit in the other county.
+    if actor is None or holder is None or holder.pk == previous_id:
+        return
+    if not Organization.objects.restrict(actor).filter(pk=holder.pk).exists():
         raise RegistryError("holder_out_of_scope", "证书持有人不在您的管辖范围内。")
+
+
+def _normalise_decimals(product: GIProduct) -> None:
+    # The database hands decimals back with all their places (112.500000); keeping the same form
+    # in memory stops an unchanged coordinate from showing up as a change in the audit diff.
+    for field in product._meta.concrete_fields:
+        if isinstance(field, models.DecimalField) and field.decimal_places is not None:
+            value = getattr(product, field.attname)
+            if value is not None:
+                setattr(
+                    product,
+                    field.attname,
+                    Decimal(value).quantize(Decimal(1).scaleb(-field.decimal_places)),
+                )
 
 
 @transaction.atomic
@@ -98,7 +136,8 @@ def product_save(
     divisions: Iterable[Division] | None = None,
 ) -> GIProduct:
     """Create (product=None) or update a GI product. `divisions`, when given, replaces the
-    product's divisions; a county administrator may only name divisions in its county."""
+    product's divisions within the actor's scope (see `_placed_divisions`). An update that
+    changes nothing writes nothing, not even an audit row."""
     _check_writable(actor, product)
     creating = product is None
     if product is None:
@@ -107,31 +146,41 @@ def product_save(
         current_divisions: list[Division] = []
     else:
         product = GIProduct.objects.select_for_update().get(pk=product.pk)
-        before = model_snapshot(product)
+        before = model_snapshot(product, exclude=_NOT_AUDITED)
         current_divisions = list(product.divisions.all())
-    new_divisions = list(divisions) if divisions is not None else current_divisions
+    previous_holder_id = product.certificate_holder_id
     for name in PRODUCT_FIELDS:
         if name in data:
             value = data[name]
             setattr(product, name, value.strip() if isinstance(value, str) else value)
-    _check_in_scope(actor, new_divisions, product.certificate_holder)
-    product.updated_at = timezone.now()
+    new_divisions = _placed_divisions(
+        actor=actor,
+        requested=list(divisions) if divisions is not None else None,
+        current=current_divisions,
+        creating=creating,
+    )
+    _check_holder(actor, product.certificate_holder, previous_holder_id)
     try:
         product.full_clean(exclude=["created_at", "updated_at"])
     except ValidationError as exc:
         raise RegistryError("invalid_product", _validation_message(exc)) from exc
+    _normalise_decimals(product)
+    if not creating:
+        pending = model_snapshot(product, exclude=_NOT_AUDITED | {"divisions"})
+        pending["divisions"] = sorted(d.pk for d in new_divisions)
+        if not snapshot_diff(before, pending)["after"]:
+            return product
+    product.updated_at = timezone.now()
     product.save()
     if divisions is not None:
         product.divisions.set(new_divisions)
-    after = model_snapshot(product)
-    changes = {"after": after} if creating else snapshot_diff(before, after)
-    if creating or changes["after"]:
-        audit_record(
-            actor=actor,
-            action=AuditAction.CREATE if creating else AuditAction.UPDATE,
-            obj=product,
-            changes=changes,
-        )
+    after = model_snapshot(product, exclude=_NOT_AUDITED)
+    audit_record(
+        actor=actor,
+        action=AuditAction.CREATE if creating else AuditAction.UPDATE,
+        obj=product,
+        changes={"after": after} if creating else snapshot_diff(before, after),
+    )
     return product
 
 
@@ -139,6 +188,12 @@ _STATUS_TRANSITIONS = {
     ProductStatus.REGISTERED: {ProductStatus.CANCELLED},
     ProductStatus.CANCELLED: {ProductStatus.REGISTERED},
 }
+
+
+def product_next_statuses(product: GIProduct) -> list[ProductStatus]:
+    """The statuses `product_set_status` would accept from the product's current one."""
+    allowed = _STATUS_TRANSITIONS.get(ProductStatus(product.status), set())
+    return [status for status in ProductStatus if status in allowed]
 
 
 @transaction.atomic

@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 from django.http import FileResponse, Http404, HttpRequest
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
@@ -130,7 +131,7 @@ def product_detail(request: AuthedRequest, pk: int) -> HttpResponseBase:
         "can_edit": can_edit,
         "documents": product.documents.all(),
         "images": product.images.all(),
-        "status_form": ProductStatusForm(),
+        "status_form": ProductStatusForm(allowed=services.product_next_statuses(product)),
         "document_form": ProductDocumentForm(),
         "image_form": ProductImageForm(),
     }
@@ -138,13 +139,19 @@ def product_detail(request: AuthedRequest, pk: int) -> HttpResponseBase:
 
 
 def _product_form(request: HttpRequest, product: GIProduct | None) -> ProductForm:
+    # A shared product's holder may sit in another county: it stays a choice, or saving the
+    # form would silently clear it.
+    holder_id = product.certificate_holder_id if product else None
+    current_holder = Q(pk=holder_id) if holder_id else Q(pk__in=[])
     return ProductForm(
         request.POST or None,
         instance=product,
         divisions=Division.objects.filter(
             pk__in=division_list_for_user(user=request.user).values("pk")
         ),
-        holders=Organization.objects.restrict(request.user).order_by("name"),
+        holders=Organization.objects.filter(
+            Q(pk__in=Organization.objects.restrict(request.user).values("pk")) | current_holder
+        ).order_by("name"),
     )
 
 
@@ -225,7 +232,12 @@ def product_upload(request: AuthedRequest, pk: int, what: str) -> HttpResponseBa
             messages.success(request, "文件已上传。")
         else:
             messages.error(
-                request, "；".join(str(e) for errors in form.errors.values() for e in errors)
+                request,
+                "；".join(
+                    f"{form.fields[name].label}：{e}" if name in form.fields else str(e)
+                    for name, errors in form.errors.items()
+                    for e in errors
+                ),
             )
     return redirect("registry:product-detail", pk=pk)
 

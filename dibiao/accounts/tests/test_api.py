@@ -7,19 +7,13 @@ from rest_framework.test import APIClient
 from dibiao.accounts.choices import OrganizationKind, Role
 from dibiao.accounts.models import Organization
 from dibiao.core.models import AuditLog
-from dibiao.core.tests.factories import (
+from dibiao.testing.factories import (
     TEST_PASSWORD,
     OrganizationFactory,
-    division_tree,
     user_with_role,
 )
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def tree():
-    return division_tree()
 
 
 def api_as(user) -> APIClient:
@@ -77,8 +71,8 @@ def test_divisions_are_scoped(tree):
 
 
 def test_organizations_list_is_scoped_and_phone_masked(tree):
-    own = OrganizationFactory(division=tree["c1a"], phone="13812345678")
-    OrganizationFactory(division=tree["c2a"])
+    own = OrganizationFactory.create(division=tree["c1a"], phone="13812345678")
+    OrganizationFactory.create(division=tree["c2a"])
     county = user_with_role(Role.COUNTY_ADMIN, tree["c1a"])
     body = api_as(county).get("/api/v1/organizations/").json()
     names = {row["name"] for row in body["results"]}
@@ -88,7 +82,7 @@ def test_organizations_list_is_scoped_and_phone_masked(tree):
 
 
 def test_other_county_organization_is_404(tree):
-    other = OrganizationFactory(division=tree["c1b"])
+    other = OrganizationFactory.create(division=tree["c1b"])
     county = user_with_role(Role.COUNTY_ADMIN, tree["c1a"])
     response = api_as(county).get(f"/api/v1/organizations/{other.pk}/")
     assert response.status_code == 404

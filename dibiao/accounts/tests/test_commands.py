@@ -8,7 +8,7 @@ from django.core.management import CommandError, call_command
 
 from dibiao.accounts.choices import Role
 from dibiao.accounts.models import User
-from dibiao.core.tests.factories import division_tree
+from dibiao.testing.factories import division_tree
 
 pytestmark = pytest.mark.django_db
 

@@ -11,7 +11,7 @@ from dibiao.accounts import services
 from dibiao.accounts.choices import OrganizationKind, Role
 from dibiao.accounts.errors import AccountsError
 from dibiao.accounts.models import Membership
-from dibiao.core.tests.factories import (
+from dibiao.testing.factories import (
     OrganizationFactory,
     UserFactory,
     division_tree,
@@ -23,9 +23,9 @@ from dibiao.core.tests.factories import (
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_admin_grants_cannot_both_pass_separation_check():
     tree = division_tree()
-    dept = OrganizationFactory(kind=OrganizationKind.PROVINCIAL_DEPT, division=tree["p"])
+    dept = OrganizationFactory.create(kind=OrganizationKind.PROVINCIAL_DEPT, division=tree["p"])
     secadmin = user_with_role(Role.SECADMIN, tree["p"], organization=dept)
-    target = UserFactory()
+    target = UserFactory.create()
     barrier = threading.Barrier(2)
     outcomes: list[str] = []
 

@@ -10,15 +10,10 @@ from dibiao.accounts import services
 from dibiao.accounts.choices import Role
 from dibiao.accounts.forms import GENERIC_LOGIN_ERROR
 from dibiao.core.models import AuditLog
-from dibiao.core.tests.factories import TEST_PASSWORD, division_tree, user_with_role
+from dibiao.testing.factories import TEST_PASSWORD, user_with_role
 
 pytestmark = pytest.mark.django_db
 LOGIN = "/accounts/login/"
-
-
-@pytest.fixture
-def tree():
-    return division_tree()
 
 
 @pytest.fixture

@@ -8,34 +8,13 @@ from dibiao.accounts.errors import AccountsError
 from dibiao.accounts.models import Membership, Organization, SecurityPolicy, User
 from dibiao.core.errors import ForbiddenError, NotFoundError
 from dibiao.core.models import AuditLog
-from dibiao.core.tests.factories import (
+from dibiao.testing.factories import (
     OrganizationFactory,
     UserFactory,
-    division_tree,
     user_with_role,
 )
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def tree():
-    return division_tree()
-
-
-@pytest.fixture
-def dept(tree):
-    return OrganizationFactory(kind=OrganizationKind.PROVINCIAL_DEPT, division=tree["p"])
-
-
-@pytest.fixture
-def secadmin(tree, dept):
-    return user_with_role(Role.SECADMIN, tree["p"], organization=dept)
-
-
-@pytest.fixture
-def sysadmin(tree, dept):
-    return user_with_role(Role.SYSADMIN, tree["p"], organization=dept)
 
 
 def test_sysadmin_creates_account_with_audit_and_no_password_in_log(sysadmin):
@@ -64,7 +43,7 @@ def test_password_rules_length_common_and_similar_to_username(sysadmin, password
 
 
 def test_duplicate_username_is_refused_case_insensitively(sysadmin):
-    UserFactory(username="Wang")
+    UserFactory.create(username="Wang")
     with pytest.raises(AccountsError) as exc:
         services.user_create(actor=sysadmin, username="wang", password="Qingxu-Grape-2021")
     assert exc.value.code == "username_taken"
@@ -76,8 +55,8 @@ def test_only_sysadmin_creates_accounts(secadmin):
 
 
 def test_secadmin_grants_role_and_it_is_audited(secadmin, tree):
-    user = UserFactory()
-    bureau = OrganizationFactory(kind=OrganizationKind.COUNTY_BUREAU, division=tree["c1a"])
+    user = UserFactory.create()
+    bureau = OrganizationFactory.create(kind=OrganizationKind.COUNTY_BUREAU, division=tree["c1a"])
     services.membership_grant(
         actor=secadmin, user=user, organization=bureau, role=Role.COUNTY_ADMIN
     )
@@ -111,20 +90,20 @@ def test_admin_account_cannot_hold_business_role_and_vice_versa(secadmin, sysadm
 
 def test_business_roles_may_be_combined(secadmin, tree):
     user = user_with_role(Role.COUNTY_ADMIN, tree["c1a"])
-    panel = OrganizationFactory(kind=OrganizationKind.OTHER, division=tree["p"])
+    panel = OrganizationFactory.create(kind=OrganizationKind.OTHER, division=tree["p"])
     services.membership_grant(actor=secadmin, user=user, organization=panel, role=Role.EXPERT)
     assert set(user.memberships.values_list("role", flat=True)) == {Role.COUNTY_ADMIN, Role.EXPERT}
 
 
 def test_role_must_match_organization_kind_and_division_level(secadmin, tree):
-    user = UserFactory()
-    producer = OrganizationFactory(kind=OrganizationKind.PRODUCER, division=tree["c1a"])
+    user = UserFactory.create()
+    producer = OrganizationFactory.create(kind=OrganizationKind.PRODUCER, division=tree["c1a"])
     with pytest.raises(AccountsError) as exc:
         services.membership_grant(
             actor=secadmin, user=user, organization=producer, role=Role.COUNTY_ADMIN
         )
     assert exc.value.code == "role_organization_mismatch"
-    city_level_county_bureau = OrganizationFactory(
+    city_level_county_bureau = OrganizationFactory.create(
         kind=OrganizationKind.COUNTY_BUREAU, division=tree["c1"]
     )
     with pytest.raises(AccountsError) as exc:
@@ -138,13 +117,13 @@ def test_role_must_match_organization_kind_and_division_level(secadmin, tree):
 def test_unknown_role_is_refused(secadmin, dept):
     with pytest.raises(AccountsError) as exc:
         services.membership_grant(
-            actor=secadmin, user=UserFactory(), organization=dept, role="superuser"
+            actor=secadmin, user=UserFactory.create(), organization=dept, role="superuser"
         )
     assert exc.value.code == "invalid_role"
 
 
 def test_granting_the_same_role_twice_is_idempotent(secadmin, dept):
-    user = UserFactory()
+    user = UserFactory.create()
     services.membership_grant(
         actor=secadmin, user=user, organization=dept, role=Role.PROVINCE_ADMIN
     )
@@ -159,7 +138,7 @@ def test_only_secadmin_grants_and_revokes(sysadmin, dept, tree):
     user = user_with_role(Role.PROVINCE_ADMIN, tree["p"], organization=dept)
     with pytest.raises(ForbiddenError):
         services.membership_grant(
-            actor=sysadmin, user=UserFactory(), organization=dept, role=Role.PROVINCE_ADMIN
+            actor=sysadmin, user=UserFactory.create(), organization=dept, role=Role.PROVINCE_ADMIN
         )
     with pytest.raises(ForbiddenError):
         services.membership_revoke(actor=sysadmin, membership=user.memberships.get())
@@ -217,7 +196,7 @@ def test_county_admin_creates_producer_in_own_county_only(tree):
             data={"name": "别县合作社", "kind": OrganizationKind.PRODUCER, "division": tree["c1b"]},
         )
     assert exc.value.code == "division_out_of_scope"
-    other = OrganizationFactory(division=tree["c1b"])
+    other = OrganizationFactory.create(division=tree["c1b"])
     with pytest.raises(NotFoundError):
         services.organization_save(actor=admin, organization=other, data={"name": "改名"})
     assert Organization.objects.get(pk=other.pk).name == other.name
@@ -225,7 +204,7 @@ def test_county_admin_creates_producer_in_own_county_only(tree):
 
 def test_organization_name_unique_within_division(tree):
     admin = user_with_role(Role.COUNTY_ADMIN, tree["c1a"])
-    OrganizationFactory(name="同名社", division=tree["c1a"])
+    OrganizationFactory.create(name="同名社", division=tree["c1a"])
     with pytest.raises(AccountsError) as exc:
         services.organization_save(
             actor=admin,

@@ -1,32 +1,24 @@
 from __future__ import annotations
 
-import io
-
 import pytest
 from django.test import Client
-from openpyxl import load_workbook
 
 from dibiao.accounts.choices import OrganizationKind, Role
 from dibiao.accounts.models import Membership, Organization, SecurityPolicy, User
 from dibiao.core.models import AuditLog
-from dibiao.core.tests.factories import (
+from dibiao.testing.factories import (
     OrganizationFactory,
     UserFactory,
-    division_tree,
     user_with_role,
 )
+from dibiao.testing.responses import xlsx_rows
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def tree():
-    return division_tree()
-
-
-@pytest.fixture
 def dept(tree):
-    return OrganizationFactory(
+    return OrganizationFactory.create(
         kind=OrganizationKind.PROVINCIAL_DEPT, division=tree["p"], name="省农业农村厅"
     )
 
@@ -80,7 +72,7 @@ def test_granting_auditor_to_sysadmin_is_refused_with_clear_message(tree, dept):
 
 def test_secadmin_grants_and_revokes_through_pages(tree, dept):
     secadmin = user_with_role(Role.SECADMIN, tree["p"], organization=dept)
-    user = UserFactory()
+    user = UserFactory.create()
     client = client_for(secadmin)
     assert (
         client.post(
@@ -137,7 +129,7 @@ def test_anonymous_is_sent_to_login():
 
 def test_county_admin_organization_pages_are_scoped(tree):
     admin = user_with_role(Role.COUNTY_ADMIN, tree["c1a"])
-    other = OrganizationFactory(division=tree["c1b"])
+    other = OrganizationFactory.create(division=tree["c1b"])
     client = client_for(admin)
     assert client.get(f"/accounts/organizations/{other.pk}/edit/").status_code == 404
     listing = client.get("/accounts/organizations/").content.decode()
@@ -167,11 +159,10 @@ def test_county_admin_cannot_create_government_bodies(tree):
 
 def test_organization_export_is_scoped_and_audited(tree):
     admin = user_with_role(Role.CITY_ADMIN, tree["c1"])
-    OrganizationFactory(division=tree["c1a"], name="=cmd|calc")
-    OrganizationFactory(division=tree["c2a"], name="外市机构")
+    OrganizationFactory.create(division=tree["c1a"], name="=cmd|calc")
+    OrganizationFactory.create(division=tree["c2a"], name="外市机构")
     response = client_for(admin).get("/accounts/organizations/?format=xlsx")
-    sheet = load_workbook(io.BytesIO(b"".join(response.streaming_content))).active
-    names = [row[0] for row in sheet.iter_rows(min_row=2, values_only=True)]
+    names = [row[0] for row in xlsx_rows(response)[1:]]
     assert "'=cmd|calc" in names
     assert "外市机构" not in names
     assert (

@@ -7,13 +7,13 @@ from dibiao.core.audit import audit_record, model_snapshot, snapshot_diff
 from dibiao.core.choices import AuditAction
 from dibiao.core.models import AuditLog
 from dibiao.core.request_context import reset_client_ip, set_client_ip
-from dibiao.core.tests.factories import UserFactory
+from dibiao.testing.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
 
 def test_audit_row_records_actor_ip_and_masked_personal_data():
-    user = UserFactory(phone="13812345678")
+    user = UserFactory.create(phone="13812345678")
     token = set_client_ip("10.1.2.3")
     try:
         row = audit_record(

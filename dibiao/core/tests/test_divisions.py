@@ -23,7 +23,8 @@ def test_shanxi_fixture_loads_1_province_11_cities_117_counties():
     assert Division.objects.filter(level="province").count() == 1
     assert Division.objects.filter(level="city").count() == 11
     assert Division.objects.filter(level="county").count() == 117
-    qingxu = Division.objects.get(code="140121")
+    qingxu = Division.objects.select_related("parent").get(code="140121")
+    assert qingxu.parent is not None
     assert (qingxu.name, qingxu.parent.code, qingxu.path) == (
         "清徐县",
         "140100",

@@ -1,12 +1,10 @@
 from __future__ import annotations
 
-import io
-
 import pytest
-from openpyxl import load_workbook
 
 from dibiao.core.excel import neutralise, xlsx_response
 from dibiao.core.masking import mask_field, mask_id_number, mask_phone
+from dibiao.testing.responses import xlsx_rows
 
 
 def test_phone_and_id_masks():
@@ -31,8 +29,5 @@ def test_xlsx_response_is_a_real_workbook():
     response = xlsx_response(
         filename="导出", sheet_title="表", headers=["名称", "数量"], rows=[["=HYPERLINK()", 3]]
     )
-    data = b"".join(response.streaming_content)
-    sheet = load_workbook(io.BytesIO(data)).active
-    assert [c.value for c in sheet[1]] == ["名称", "数量"]
-    assert [c.value for c in sheet[2]] == ["'=HYPERLINK()", 3]
+    assert xlsx_rows(response) == [("名称", "数量"), ("'=HYPERLINK()", 3)]
     assert "filename*=UTF-8''" in response["Content-Disposition"]

@@ -68,7 +68,7 @@ class UserFactory(factory.django.DjangoModelFactory[User]):
             instance.save()
 
 
-ROLE_KIND = {
+ROLE_KIND: dict[str, str] = {
     Role.PROVINCE_ADMIN: OrganizationKind.PROVINCIAL_DEPT,
     Role.CITY_ADMIN: OrganizationKind.CITY_BUREAU,
     Role.COUNTY_ADMIN: OrganizationKind.COUNTY_BUREAU,
@@ -91,8 +91,8 @@ def user_with_role(
 ) -> User:
     """A user holding `role` in an organization of the right kind at `division`."""
     if organization is None:
-        organization = OrganizationFactory(kind=ROLE_KIND[role], division=division)
-    user = UserFactory(**({"username": username} if username else {}))
+        organization = OrganizationFactory.create(kind=ROLE_KIND[role], division=division)
+    user = UserFactory.create(**({"username": username} if username else {}))
     Membership.objects.create(user=user, organization=organization, role=role)
     return user
 

@@ -1,0 +1,249 @@
+"""What the demo loads and how scoping treats it: read-only tests over one load of the demo.
+
+Loading takes about half a second, so this module loads it once, inside a transaction that is
+rolled back when the module ends; pytest-django's per-test transaction nests inside it as a
+savepoint, so each test still starts from the freshly loaded demo and nothing leaks into other
+modules. Tests that change the demo or load it themselves live in test_load_demo.py.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+
+import pytest
+from django.core.management import call_command
+from django.db import transaction
+from django.test import Client, override_settings
+from rest_framework.test import APIClient
+
+from dibiao.accounts.choices import OrganizationKind, Role
+from dibiao.accounts.models import Membership, User
+from dibiao.core.models import AuditLog, Division
+from dibiao.registry.models import GIProduct
+
+pytestmark = pytest.mark.django_db
+
+CITY_CODES = [f"14{n:02d}00" for n in range(1, 12)]
+PRODUCT_COUNTY_CODES = [
+    "140121",
+    "140221",
+    "140223",
+    "140321",
+    "140521",
+    "140603",
+    "140823",
+    "140932",
+    "141022",
+    "141124",
+]
+EXPECTED_USERNAMES = {
+    "province_admin",
+    "sysadmin",
+    "secadmin",
+    "auditor",
+    "lab1",
+    *(f"city_{code}" for code in CITY_CODES),
+    *(f"county_{code}" for code in PRODUCT_COUNTY_CODES),
+    *(f"countygov_{code}" for code in PRODUCT_COUNTY_CODES),
+    *(f"expert{n}" for n in range(1, 6)),
+    *(f"producer_{n}" for n in range(1, 7)),
+}
+DEMO_PASSWORD = "Shanxi-Demo-2021!"
+
+
+@pytest.fixture(scope="module")
+def demo_output(django_db_setup, django_db_blocker, tmp_path_factory) -> Iterator[str]:
+    out = io.StringIO()
+    with (
+        django_db_blocker.unblock(),
+        override_settings(
+            PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
+            DEMO_PASSWORD_FILE=tmp_path_factory.mktemp("demo") / "demo_password",
+        ),
+        pytest.MonkeyPatch.context() as env,
+        transaction.atomic(),
+    ):
+        env.setenv("DIBIAO_DEMO_PASSWORD", DEMO_PASSWORD)
+        call_command("load_demo", stdout=out)
+        yield out.getvalue()
+        transaction.set_rollback(True)
+
+
+@pytest.fixture
+def demo(demo_output: str, db: None) -> str:
+    return demo_output
+
+
+def api_as(username: str) -> APIClient:
+    client = APIClient()
+    client.force_authenticate(User.objects.get(username=username))
+    return client
+
+
+def _names(response) -> set[str]:
+    return {row["name"] for row in response.json()["results"]}
+
+
+def token_for(username: str, password: str):
+    return APIClient().post("/api/v1/auth/token/", {"username": username, "password": password})
+
+
+# --- what is loaded ---------------------------------------------------------------------------
+
+
+def test_demo_loads_twelve_products_129_divisions_and_the_47_named_accounts(demo):
+    assert GIProduct.objects.count() == 12
+    assert Division.objects.count() == 129
+    assert Division.objects.filter(level="city").count() == 11
+    assert set(User.objects.values_list("username", flat=True)) == EXPECTED_USERNAMES
+    assert len(EXPECTED_USERNAMES) == 47
+    assert "新增账号 47 个，新增产品 12 个" in demo
+    assert f"演示密码：{DEMO_PASSWORD}（来自 DIBIAO_DEMO_PASSWORD）" in demo
+
+
+@pytest.mark.parametrize(
+    ("username", "role", "division_code", "kind"),
+    [
+        ("province_admin", Role.PROVINCE_ADMIN, "140000", OrganizationKind.PROVINCIAL_DEPT),
+        ("city_140100", Role.CITY_ADMIN, "140100", OrganizationKind.CITY_BUREAU),
+        ("city_141100", Role.CITY_ADMIN, "141100", OrganizationKind.CITY_BUREAU),
+        ("county_140121", Role.COUNTY_ADMIN, "140121", OrganizationKind.COUNTY_BUREAU),
+        ("countygov_140121", Role.COUNTY_GOV, "140121", OrganizationKind.COUNTY_GOV),
+        ("expert3", Role.EXPERT, "140000", OrganizationKind.OTHER),
+        ("lab1", Role.LAB, "140000", OrganizationKind.LAB),
+        ("sysadmin", Role.SYSADMIN, "140000", OrganizationKind.PROVINCIAL_DEPT),
+        ("secadmin", Role.SECADMIN, "140000", OrganizationKind.PROVINCIAL_DEPT),
+        ("auditor", Role.AUDITOR, "140000", OrganizationKind.PROVINCIAL_DEPT),
+    ],
+)
+def test_each_demo_account_holds_one_role_at_the_right_division(
+    demo, username, role, division_code, kind
+):
+    (membership,) = Membership.objects.filter(user__username=username).select_related(
+        "organization__division"
+    )
+    assert membership.role == role
+    assert membership.organization.division.code == division_code
+    assert membership.organization.kind == kind
+
+
+def test_each_certificate_holder_gets_one_producer_account_in_its_organization(demo):
+    holders = set(
+        GIProduct.objects.exclude(certificate_holder=None).values_list(
+            "certificate_holder__name", flat=True
+        )
+    )
+    producers = Membership.objects.filter(role=Role.PRODUCER).select_related("organization")
+
+    assert len(holders) == 6
+    assert {m.organization.name for m in producers} == holders
+    assert {m.organization.kind for m in producers} == {OrganizationKind.PRODUCER}
+
+
+def test_blank_facts_stay_blank(demo):
+    jujube = GIProduct.objects.get(name="灵石酸枣仁")
+
+    assert jujube.certificate_number == ""
+    assert jujube.certificate_holder is None
+    # No source confirms its county or city, so it stands at the province and nowhere lower.
+    assert [d.code for d in jujube.divisions.all()] == ["140000"]
+    assert jujube.registration_year is None
+    assert set(
+        GIProduct.objects.exclude(certificate_number="").values_list(
+            "certificate_number", flat=True
+        )
+    ) == {"AGI02162", "AGI00871", "AGI01900", "AGI01055"}
+
+
+def test_products_are_placed_in_their_county_or_city(demo):
+    grapes = GIProduct.objects.get(name="清徐葡萄")
+    sorghum = GIProduct.objects.get(name="上党高粱")
+
+    assert [d.code for d in grapes.divisions.all()] == ["140121"]
+    assert grapes.certificate_number == "AGI01055"
+    assert grapes.certificate_holder is None
+    # 上党高粱 spans several counties of 长治市: placed at the city, not at a guessed county.
+    assert [d.code for d in sorghum.divisions.all()] == ["140400"]
+    assert sorghum.certificate_holder is not None
+    assert sorghum.certificate_holder.division.code == "140400"
+
+
+def test_demo_products_are_audited_as_system_creations(demo):
+    rows = AuditLog.objects.filter(object_type="registry.giproduct", action="create")
+    assert rows.count() == 12
+    assert set(rows.values_list("username", flat=True)) == {""}
+
+
+# --- acceptance: scoping over the demo ---------------------------------------------------------
+
+
+def test_province_admin_lists_exactly_the_twelve(demo):
+    response = api_as("province_admin").get("/api/v1/products/")
+
+    assert response.status_code == 200
+    assert response.json()["count"] == 12
+    assert _names(response) == set(GIProduct.objects.values_list("name", flat=True))
+
+
+def test_county_140121_lists_only_qingxu_grapes(demo):
+    response = api_as("county_140121").get("/api/v1/products/")
+
+    assert response.json()["count"] == 1
+    assert _names(response) == {"清徐葡萄"}
+
+
+def test_county_140121_gets_404_for_another_countys_product(demo):
+    honey = GIProduct.objects.get(name="沁水刺槐蜂蜜")
+
+    response = api_as("county_140121").get(f"/api/v1/products/{honey.pk}/")
+
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found"
+
+
+def test_city_140400_sees_shangdang_sorghum(demo):
+    response = api_as("city_140400").get("/api/v1/products/")
+    assert _names(response) == {"上党高粱"}
+
+
+def test_producer_sees_the_product_its_organization_holds(demo):
+    username = Membership.objects.get(
+        role=Role.PRODUCER, organization__name="沁水县蜂业协会"
+    ).user.username
+    response = api_as(username).get("/api/v1/products/")
+    assert _names(response) == {"沁水刺槐蜂蜜"}
+
+
+def test_anonymous_api_request_is_refused(demo):
+    response = APIClient().get("/api/v1/products/")
+    assert response.status_code in (401, 403)
+    assert response.json()["code"] == "not_authenticated"
+
+
+def test_public_product_list_shows_the_twelve_without_login(demo):
+    response = Client().get("/products/")
+
+    assert response.status_code == 200
+    assert {p.name for p in response.context["object_list"]} == set(
+        GIProduct.objects.values_list("name", flat=True)
+    )
+    assert len(response.context["object_list"]) == 12
+
+
+# --- signing in with the demo password ---------------------------------------------------------
+
+
+def test_wrong_password_does_not_sign_in(demo):
+    response = token_for("county_140121", "not-the-demo-password")
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid_credentials"
+
+
+def test_demo_user_can_sign_in_on_the_login_page(demo):
+    client = Client()
+    response = client.post(
+        "/accounts/login/", {"username": "province_admin", "password": DEMO_PASSWORD}
+    )
+    assert response.status_code == 302
+    assert client.get("/").context["products"]["total"] == 12
