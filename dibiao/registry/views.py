@@ -15,7 +15,7 @@ from dibiao.accounts.models import Organization
 from dibiao.accounts.selectors import division_list_for_user
 from dibiao.core.audit import audit_record
 from dibiao.core.choices import AuditAction
-from dibiao.core.errors import DomainError, NotFoundError
+from dibiao.core.errors import DomainError
 from dibiao.core.excel import xlsx_response
 from dibiao.core.models import Division
 from dibiao.core.paging import paginate
@@ -68,10 +68,8 @@ def _staff(request: HttpRequest) -> None:
 
 
 def _get(request: HttpRequest, pk: int) -> GIProduct:
-    try:
-        return selectors.product_get_for_user(user=request.user, pk=pk)
-    except NotFoundError as exc:
-        raise Http404(exc.message) from exc
+    # Another scope's product raises NotFoundError, which DomainErrorMiddleware makes a 404.
+    return selectors.product_get_for_user(user=request.user, pk=pk)
 
 
 @login_required
@@ -273,18 +271,12 @@ def public_product_list(request: HttpRequest) -> HttpResponseBase:
 
 
 def public_product_detail(request: HttpRequest, pk: int) -> HttpResponseBase:
-    try:
-        product = selectors.product_get_public(pk=pk)
-    except NotFoundError as exc:
-        raise Http404(exc.message) from exc
+    product = selectors.product_get_public(pk=pk)
     return render(request, "registry/public_product_detail.html", {"product": product})
 
 
 def public_product_image(request: HttpRequest, pk: int, image_pk: int) -> HttpResponseBase:
-    try:
-        product = selectors.product_get_public(pk=pk)
-    except NotFoundError as exc:
-        raise Http404(exc.message) from exc
+    product = selectors.product_get_public(pk=pk)
     image = product.images.filter(pk=image_pk).first()
     if image is None:
         raise Http404

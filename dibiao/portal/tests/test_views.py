@@ -330,3 +330,16 @@ def test_audit_log_is_paginated_by_fifty_and_keeps_the_filters(auditor):
     assert len(first.context["object_list"]) == 50
     assert len(second.context["object_list"]) == 10
     assert "action=export&amp;page=2" in _html(first)
+
+
+def test_audit_page_shows_changed_fields_by_their_chinese_names(tree, auditor, county_admin):
+    from dibiao.registry.services import product_save
+
+    product = ProductFactory.create(name="清徐葡萄", divisions=[tree["c1a"]])
+    product_save(
+        actor=county_admin, product=product, data={"quality_characteristics": "皮薄、粒大"}
+    )
+    html = _html(page_as(auditor, "/audit/", action="update"))
+    assert "品质特色" in html
+    assert "皮薄、粒大" in html
+    assert "quality_characteristics" not in html
