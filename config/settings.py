@@ -174,9 +174,10 @@ AXES_VERBOSE = False
 SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 AXES_ENABLE_ACCESS_FAILURE_LOG = False
 
-# The idle timeout is IdleTimeoutMiddleware's (the security policy); this is the absolute limit
-# of a session on the server, and the cookie itself ends with the browser.
+# The idle timeout (security policy) and the absolute limit below are IdleTimeoutMiddleware's;
+# the cookie itself ends with the browser, and the server forgets a session unused this long.
 SESSION_COOKIE_AGE = 12 * 3600
+SESSION_MAX_SECONDS = int(os.environ.get("DIBIAO_SESSION_MAX_HOURS", "12")) * 3600
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 

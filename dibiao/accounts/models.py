@@ -29,7 +29,10 @@ class User(AbstractUser):
         # Memberships are read once per request object; views and templates ask often.
         cached: frozenset[str] | None = getattr(self, "_role_codes", None)
         if cached is None:
-            cached = frozenset(self.memberships.values_list("role", flat=True))
+            # A deactivated organization's members lose its roles as well as its scope.
+            cached = frozenset(
+                self.memberships.filter(organization__is_active=True).values_list("role", flat=True)
+            )
             self._role_codes = cached
         return cached
 

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from dibiao.accounts.choices import ADMIN_ROLES, Role
+from dibiao.accounts.choices import (
+    ADMIN_ROLES,
+    SELF_SERVICE_ORGANIZATION_KINDS,
+    OrganizationKind,
+    Role,
+)
 
 
 def role_codes(user: Any) -> frozenset[str]:
@@ -41,3 +46,12 @@ def can_edit_products(user: Any) -> bool:
 
 def can_edit_organizations(user: Any) -> bool:
     return has_role(user, Role.PROVINCE_ADMIN, Role.COUNTY_ADMIN)
+
+
+def editable_organization_kinds(user: Any) -> frozenset[str]:
+    """Kinds of organization the user may create or edit (the service enforces the same)."""
+    if has_role(user, Role.PROVINCE_ADMIN):
+        return frozenset(OrganizationKind.values)
+    if can_edit_organizations(user):
+        return SELF_SERVICE_ORGANIZATION_KINDS
+    return frozenset()

@@ -281,17 +281,23 @@ def organization_save(
         if actor is not None and organization.division_id not in scope_for(actor).division_ids:
             raise NotFoundError("未找到该组织机构。")
         before = model_snapshot(organization)
+    original_kind = None if creating else organization.kind
     for name in ORGANIZATION_FIELDS:
         if name in data:
             setattr(organization, name, data[name])
+    # Government bodies (and their activation: deactivating one removes its members' scope) are
+    # the province's to set up and change; others keep to producers, labs and other bodies,
+    # both as the kind they had and the kind they would get.
+    kinds = {organization.kind, original_kind} - {None}
     if (
         actor is not None
-        and organization.kind not in SELF_SERVICE_ORGANIZATION_KINDS
+        and not kinds <= SELF_SERVICE_ORGANIZATION_KINDS
         and not has_role(actor, Role.PROVINCE_ADMIN)
-        and (creating or "kind" in data)
     ):
         raise AccountsError(
-            "organization_kind_not_allowed", "只有省级管理员可以设立政府部门类机构。", status=403
+            "organization_kind_not_allowed",
+            "只有省级管理员可以设立或修改政府部门类机构。",
+            status=403,
         )
     if actor is not None and organization.division_id not in scope_for(actor).division_ids:
         raise AccountsError("division_out_of_scope", "所选行政区划不在您的管辖范围内。")

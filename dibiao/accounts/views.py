@@ -277,6 +277,7 @@ def organization_list(request: AuthedRequest) -> HttpResponseBase:
         "kinds": OrganizationKind.choices,
         "divisions": selectors.division_list_for_user(user=request.user),
         "can_edit": perms.can_edit_organizations(request.user),
+        "editable_kinds": perms.editable_organization_kinds(request.user),
         **paginate(request, organizations),
     }
     return render(request, "accounts/organization_list.html", context)

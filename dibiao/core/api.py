@@ -16,11 +16,11 @@ from dibiao.core.errors import DomainError
 from dibiao.core.pagination import Pagination
 
 
+# Base for a paginated list endpoint: the subclass gets its rows from a selector and answers
+# with `self.page_of(rows)`. Being a GenericAPIView with a pagination class is what lets the
+# OpenAPI schema describe `page`, `page_size` and the count/results envelope. (A comment, not a
+# docstring: drf-spectacular would print a docstring into every endpoint's description.)
 class ListApi(GenericAPIView[Any]):
-    """Base for a paginated list endpoint: the subclass gets its rows from a selector and
-    answers with `self.page_of(rows)`. Being a GenericAPIView with a pagination class is what
-    lets the OpenAPI schema describe `page`, `page_size` and the count/results envelope."""
-
     pagination_class = Pagination
     filter_backends: list[Any] = []  # filtering is the selectors' job, with their own parameters
 

@@ -15,8 +15,9 @@ division_code_validator = RegexValidator(r"^\d{6}$", "行政区划代码应为 6
 class Division(models.Model):
     """An administrative division (GB/T 2260 code): province, city or county.
 
-    `path` is the chain of codes from the province down ("140000/140100/140121"), so that a
-    subtree is one indexed prefix query and scoping does not walk the tree.
+    `path` is the chain of codes from the province down ("140000/140100/140121"): the loader
+    keeps it, and it orders and labels divisions. Scoping matches parent links instead
+    (accounts/scoping.py).
     """
 
     code = models.CharField(

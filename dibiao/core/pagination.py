@@ -3,8 +3,11 @@ its generic views: a module that imports those views cannot also be named in tha
 
 from rest_framework.pagination import PageNumberPagination
 
+from dibiao.core.paging import DeferredJoinPaginator
+
 
 class Pagination(PageNumberPagination):
+    django_paginator_class = DeferredJoinPaginator
     page_size = 20
     page_size_query_param = "page_size"
     max_page_size = 200

@@ -29,7 +29,7 @@ def client_ip_from(request: HttpRequest) -> str | None:
     it saw, so the first untrusted address from the right is the client (anything to its
     left was written by the client and may be forged)."""
     remote = _valid_ip(request.META.get("REMOTE_ADDR", ""))
-    trusted = settings.TRUSTED_PROXIES
+    trusted = {ip for ip in map(_valid_ip, settings.TRUSTED_PROXIES) if ip}
     if remote is None or remote not in trusted:
         return remote
     forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")

@@ -120,8 +120,8 @@ def divisions_load(*, handle: IO[str]) -> DivisionLoadResult:
             updated += 1
         by_code[row["code"]] = division
     for old, new in moved:
-        # Descendants not named in the file keep their place under the moved division; their
-        # paths are what scoping reads, so they must follow.
+        # Descendants not named in the file keep their place under the moved division, so their
+        # paths must follow it.
         for child in Division.objects.filter(path__startswith=f"{old}/"):
             child.path = new + child.path[len(old) :]
             child.save(update_fields=["path"])

@@ -201,6 +201,12 @@ def product_set_status(
     *, actor: User | None, product: GIProduct, status: str, reason: str
 ) -> GIProduct:
     _check_writable(actor, product)
+    if actor is not None:
+        # Cancelling a product shared by several counties is not one county's decision: all of
+        # the product's divisions must lie in the actor's scope (the city or the province).
+        scope = scope_for(actor)
+        if product.divisions.exclude(pk__in=scope.division_ids).exists():
+            raise ForbiddenError("该产品跨越多个县，状态变更须由上级管理员办理。")
     product = GIProduct.objects.select_for_update().get(pk=product.pk)
     if status not in _STATUS_TRANSITIONS.get(ProductStatus(product.status), set()):
         raise RegistryError(

@@ -18,6 +18,11 @@ urlpatterns = [
         views.product_document,
         name="product-document",
     ),
+    path(
+        "registry/products/<int:pk>/images/<int:image_pk>/",
+        views.product_image,
+        name="product-image",
+    ),
     path("products/", views.public_product_list, name="public-product-list"),
     path("products/<int:pk>/", views.public_product_detail, name="public-product-detail"),
     path(

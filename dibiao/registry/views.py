@@ -254,6 +254,15 @@ def product_document(request: AuthedRequest, pk: int, document_pk: int) -> HttpR
     )
 
 
+@login_required
+def product_image(request: AuthedRequest, pk: int, image_pk: int) -> HttpResponseBase:
+    _staff(request)
+    image = _get(request, pk).images.filter(pk=image_pk).first()
+    if image is None:
+        raise Http404
+    return FileResponse(image.image.open("rb"))
+
+
 # --- Public pages (no login) -----------------------------------------------------------------
 
 

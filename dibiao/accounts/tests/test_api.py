@@ -151,3 +151,14 @@ def test_session_write_without_csrf_token_says_so(tree):
     )
     assert response.status_code == 403
     assert response.json()["code"] == "csrf_failed"
+
+
+def test_county_admin_cannot_deactivate_government_bodies_through_the_api(tree):
+    county = user_with_role(Role.COUNTY_ADMIN, tree["c1a"])
+    bureau = county.memberships.get().organization
+    response = api_as(county).patch(
+        f"/api/v1/organizations/{bureau.pk}/", {"is_active": False}, format="json"
+    )
+    assert response.status_code == 403
+    assert response.json()["code"] == "organization_kind_not_allowed"
+    assert Organization.objects.get(pk=bureau.pk).is_active

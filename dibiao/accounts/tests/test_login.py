@@ -152,3 +152,14 @@ def test_inactive_user_cannot_log_in(client, user):
     user.save()
     response = _login(client, "county_x", TEST_PASSWORD)
     assert GENERIC_LOGIN_ERROR in response.content.decode()
+
+
+def test_session_ends_after_the_absolute_limit_even_when_active(client, user, settings):
+    from dibiao.accounts.middleware import STARTED_KEY
+
+    _login(client, "county_x", TEST_PASSWORD)
+    client.get("/")
+    session = client.session
+    session[STARTED_KEY] = int(time.time()) - settings.SESSION_MAX_SECONDS - 1
+    session.save()
+    assert client.get("/registry/products/").status_code == 302

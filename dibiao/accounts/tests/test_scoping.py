@@ -73,3 +73,14 @@ def test_city_subtree_is_the_city_and_its_counties_only(tree):
     scope = scope_for(user)
     assert tree["c2a"].pk not in scope.division_ids
     assert {tree["c1"].pk, tree["c1a"].pk, tree["c1b"].pk} == set(scope.division_ids)
+
+
+def test_deactivated_organization_takes_roles_away_too(tree):
+    from dibiao.accounts.models import User
+    from dibiao.accounts.permissions import has_role
+
+    user = user_with_role(Role.SECADMIN, tree["p"])
+    organization = user.memberships.get().organization
+    organization.is_active = False
+    organization.save()
+    assert not has_role(User.objects.get(pk=user.pk), Role.SECADMIN)

@@ -31,3 +31,24 @@ def test_xlsx_response_is_a_real_workbook():
     )
     assert xlsx_rows(response) == [("名称", "数量"), ("'=HYPERLINK()", 3)]
     assert "filename*=UTF-8''" in response["Content-Disposition"]
+
+
+@pytest.mark.django_db
+def test_deferred_join_pages_keep_order_and_relations(django_assert_max_num_queries):
+    from dibiao.core.models import Division
+    from dibiao.core.paging import DeferredJoinPaginator
+    from dibiao.testing.factories import division_tree
+
+    division_tree()
+    qs = Division.objects.select_related("parent").order_by("-code")
+    expected = list(qs)
+    pages = DeferredJoinPaginator(qs, 2)
+    seen: list[Division] = []
+    for number in pages.page_range:
+        with django_assert_max_num_queries(2):
+            page = pages.page(number)
+            seen.extend(page.object_list)
+            names = [d.parent.name for d in page.object_list if d.parent]
+        assert len(names) <= 2
+    assert seen == expected
+    assert DeferredJoinPaginator([1, 2, 3], 2).page(2).object_list == [3]

@@ -473,3 +473,28 @@ def test_status_change_of_another_countys_product_is_404(tree, county_admin):
         f"/api/v1/products/{product.pk}/status/", {"status": "cancelled", "reason": "x"}
     )
     assert response.status_code == 404
+
+
+def test_echoing_the_current_holder_of_a_shared_product_is_accepted(tree, county_admin):
+    from rest_framework.authtoken.models import Token
+    from rest_framework.test import APIClient
+
+    from dibiao.testing.factories import OrganizationFactory
+
+    holder_elsewhere = OrganizationFactory.create(division=tree["c1b"])
+    shared = ProductFactory.create(
+        divisions=[tree["c1a"], tree["c1b"]], certificate_holder=holder_elsewhere
+    )
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=county_admin).key}")
+    response = client.patch(
+        f"/api/v1/products/{shared.pk}/",
+        {"certificate_holder": holder_elsewhere.pk, "story": "新故事"},
+        format="json",
+    )
+    assert response.status_code == 200, response.json()
+    assert response.json()["certificate_holder"] == {
+        "id": holder_elsewhere.pk,
+        "name": holder_elsewhere.name,
+    }
+    assert [d["code"] for d in response.json()["divisions"]] == [tree["c1a"].code, tree["c1b"].code]

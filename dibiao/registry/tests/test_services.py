@@ -601,3 +601,15 @@ def test_county_admin_cannot_change_the_holder_to_one_outside_its_scope(tree, co
 
     assert caught.value.code == "holder_out_of_scope"
     assert GIProduct.objects.get(pk=shared.pk).certificate_holder_id != other.pk
+
+
+def test_county_cannot_change_status_of_a_product_shared_with_another_county(
+    tree, county_admin, province_admin
+):
+    from dibiao.core.errors import ForbiddenError
+
+    shared = ProductFactory.create(divisions=[tree["c1a"], tree["c1b"]])
+    with pytest.raises(ForbiddenError):
+        product_set_status(actor=county_admin, product=shared, status="cancelled", reason="注销")
+    product_set_status(actor=province_admin, product=shared, status="cancelled", reason="注销")
+    assert GIProduct.objects.get(pk=shared.pk).status == "cancelled"

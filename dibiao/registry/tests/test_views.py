@@ -562,3 +562,17 @@ def test_editing_a_shared_product_on_the_page_keeps_the_other_countys_division_a
     assert shared.story == "两县共有"
     assert shared.certificate_holder == holder
     assert set(shared.divisions.all()) == {tree["c1a"], tree["c2a"]}
+
+
+def test_staff_see_images_of_a_cancelled_product(tree, county_admin):
+    from dibiao.registry.tests.files import png_upload
+
+    product = ProductFactory.create(divisions=[tree["c1a"]], status="cancelled")
+    image = ProductImage.objects.create(product=product, image=png_upload("a.png"))
+    client = Client()
+    client.force_login(county_admin)
+    assert client.get(f"/registry/products/{product.pk}/images/{image.pk}/").status_code == 200
+    assert Client().get(f"/products/{product.pk}/images/{image.pk}/").status_code == 404
+    other = ProductFactory.create(divisions=[tree["c1b"]])
+    other_image = ProductImage.objects.create(product=other, image=png_upload("b.png"))
+    assert client.get(f"/registry/products/{other.pk}/images/{other_image.pk}/").status_code == 404
