@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 8000
 VENDOR := dibiao/core/static/vendor
 
-.PHONY: install assets run test lint typecheck pytest bench clean
+.PHONY: install assets run test lint typecheck pytest bench bench-ledger clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -50,6 +50,10 @@ test: lint typecheck pytest
 
 bench: install
 	$(BIN)/python -m bench.run
+
+# The fund ledger under contention (PostgreSQL): 100 runs of 50 parallel payments.
+bench-ledger: install
+	DATABASE_URL=$${DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/postgres} $(BIN)/python -m bench.ledger_race
 
 clean:
 	rm -rf $(VENV) node_modules $(VENDOR) .mypy_cache .ruff_cache .pytest_cache

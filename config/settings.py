@@ -83,6 +83,10 @@ INSTALLED_APPS = [
     "dibiao.core",
     "dibiao.accounts",
     "dibiao.registry",
+    "dibiao.projects",
+    "dibiao.applications",
+    "dibiao.archive",
+    "dibiao.disclosure",
     "dibiao.demo",
     "dibiao.portal",
 ]

@@ -4,12 +4,20 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 api_v1 = [
     path("", include("dibiao.accounts.api_urls")),
     path("", include("dibiao.registry.api_urls")),
+    path("", include("dibiao.projects.api_urls")),
+    path("", include("dibiao.applications.api_urls")),
+    path("", include("dibiao.archive.api_urls")),
+    path("", include("dibiao.disclosure.api_urls")),
 ]
 
 urlpatterns = [
     path("", include("dibiao.portal.urls")),
     path("accounts/", include("dibiao.accounts.urls")),
     path("", include("dibiao.registry.urls")),
+    path("projects/", include("dibiao.projects.urls")),
+    path("applications/", include("dibiao.applications.urls")),
+    path("archive/", include("dibiao.archive.urls")),
+    path("", include("dibiao.disclosure.urls")),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any, ClassVar, NoReturn
 
 from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
 from django.core.validators import RegexValidator
 from django.db import models
 from django.utils import timezone
@@ -94,3 +95,31 @@ class AuditLog(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
         raise PermissionError("审计日志不可删除。")
+
+
+class IdempotencyRecord(models.Model):
+    """The first answer to a write request sent with an `Idempotency-Key` header.
+
+    The row is inserted in the same transaction as the write it guards: a concurrent request
+    with the same key waits on the unique index until that transaction ends, then finds the
+    stored answer and returns it instead of acting a second time.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="用户", on_delete=models.CASCADE, related_name="+"
+    )
+    key = models.CharField("幂等键", max_length=100)
+    fingerprint = models.CharField("请求指纹", max_length=64)
+    status_code = models.PositiveSmallIntegerField("状态码")
+    response = models.JSONField("响应", default=dict, encoder=DjangoJSONEncoder)
+    created_at = models.DateTimeField("时间", default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = "幂等记录"
+        verbose_name_plural = "幂等记录"
+        constraints = [
+            models.UniqueConstraint(fields=["user", "key"], name="idempotency_unique_key")
+        ]
+
+    def __str__(self) -> str:
+        return self.key

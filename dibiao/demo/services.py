@@ -7,6 +7,7 @@ missing is created. All writes go through the owning apps' services, as system a
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import os
 import secrets
 from dataclasses import dataclass, field
@@ -23,6 +24,9 @@ from dibiao.accounts.services import membership_grant, organization_save, user_c
 from dibiao.core.errors import DomainError
 from dibiao.core.models import Division
 from dibiao.core.services import DEFAULT_DIVISIONS_FIXTURE, divisions_load_file
+from dibiao.projects.choices import ProgramStatus
+from dibiao.projects.models import Program
+from dibiao.projects.services import allocation_create, program_create, program_transition
 from dibiao.registry.choices import ProductCategory
 from dibiao.registry.models import GIProduct
 from dibiao.registry.services import product_save
@@ -205,4 +209,30 @@ def demo_load() -> DemoResult:
             divisions=[product_division],
         )
         result.created_products.append(row["name"])
+    _program_2021(province, products)
     return result
+
+
+PROGRAM_2021 = "2021年山西省地理标志农产品保护工程"
+
+
+def _program_2021(province: Division, products: list[dict[str, str]]) -> None:
+    """The 2021 program as the plan funds it: 2 × 270 万 + 10 × 300 万 = 3540 万元, all 12
+    products selected, implementation under way."""
+    if Program.objects.filter(province=province, year=2021).exists():
+        return
+    funding = {row["name"]: Decimal(row["funding_wan_yuan"]) * 10000 for row in products}
+    program = program_create(
+        actor=None,
+        province=province,
+        year=2021,
+        name=PROGRAM_2021,
+        total_budget=sum(funding.values(), Decimal(0)),
+        annual_summary_deadline=dt.date(2021, 11, 30),
+    )
+    for name, amount in funding.items():
+        allocation_create(
+            actor=None, program=program, product=GIProduct.objects.get(name=name), amount=amount
+        )
+    for status in (ProgramStatus.OPEN, ProgramStatus.REVIEWING, ProgramStatus.IMPLEMENTING):
+        program = program_transition(actor=None, program=program, status=status)

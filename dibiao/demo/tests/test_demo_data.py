@@ -247,3 +247,24 @@ def test_demo_user_can_sign_in_on_the_login_page(demo):
     )
     assert response.status_code == 302
     assert client.get("/").context["products"]["total"] == 12
+
+
+def test_the_2021_program_carries_its_real_allocations(demo):
+    from decimal import Decimal
+
+    from dibiao.projects.models import Program
+
+    program = Program.objects.get(year=2021)
+    amounts = {a.product.name: a.amount for a in program.allocations.select_related("product")}
+    assert len(amounts) == 12
+    assert (
+        sum(amounts.values())
+        == Decimal("35400000.00")
+        == program.allocated_total
+        == program.total_budget
+    )
+    assert amounts["斗山杏仁"] == amounts["王官屯京杏"] == Decimal("2700000.00")
+    assert {v for k, v in amounts.items() if k not in {"斗山杏仁", "王官屯京杏"}} == {
+        Decimal("3000000.00")
+    }
+    assert program.status == "implementing"
