@@ -87,6 +87,7 @@ INSTALLED_APPS = [
     "dibiao.applications",
     "dibiao.archive",
     "dibiao.disclosure",
+    "dibiao.dispatch",
     "dibiao.demo",
     "dibiao.portal",
 ]

@@ -8,6 +8,7 @@ api_v1 = [
     path("", include("dibiao.applications.api_urls")),
     path("", include("dibiao.archive.api_urls")),
     path("", include("dibiao.disclosure.api_urls")),
+    path("", include("dibiao.dispatch.api_urls")),
 ]
 
 urlpatterns = [
@@ -18,6 +19,7 @@ urlpatterns = [
     path("applications/", include("dibiao.applications.urls")),
     path("archive/", include("dibiao.archive.urls")),
     path("", include("dibiao.disclosure.urls")),
+    path("dispatch/", include("dibiao.dispatch.urls")),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
