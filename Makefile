@@ -44,7 +44,7 @@ typecheck: install
 
 pytest: install
 	$(BIN)/python manage.py makemigrations --check --dry-run
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n auto $(PYTEST_ARGS)
 
 test: lint typecheck pytest
 

@@ -124,7 +124,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "dibiao.accounts.context_processors.roles",
+                "dibiao.portal.navigation.navigation",
             ],
         },
     },
@@ -237,6 +237,19 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # One schema name per choice set: fields called "status" or "kind" exist in several apps.
+    "ENUM_NAME_OVERRIDES": {
+        "DivisionLevelEnum": "dibiao.core.choices.DivisionLevel",
+        "OrganizationKindEnum": "dibiao.accounts.choices.OrganizationKind",
+        "ProductCategoryEnum": "dibiao.registry.choices.ProductCategory",
+        "ProductStatusEnum": "dibiao.registry.choices.ProductStatus",
+        "DocumentKindEnum": "dibiao.registry.choices.DocumentKind",
+        "ProgramStatusEnum": "dibiao.projects.choices.ProgramStatus",
+        "ImplementationAreaEnum": "dibiao.projects.choices.ImplementationArea",
+        "ContractStatusEnum": "dibiao.projects.choices.ContractStatus",
+        "FundEntryKindEnum": "dibiao.projects.choices.EntryKind",
+        "FundEntryStatusEnum": "dibiao.projects.choices.EntryStatus",
+    },
 }
 
 # --- Logging --------------------------------------------------------------------------------

@@ -63,7 +63,10 @@ _MESSAGES: dict[str, str] = {
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, DomainError):
-        return Response({"code": exc.code, "message": exc.message}, status=exc.status)
+        coded = Response({"code": exc.code, "message": exc.message}, status=exc.status)
+        if exc.retry_after is not None:
+            coded["Retry-After"] = str(exc.retry_after)
+        return coded
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):

@@ -7,10 +7,14 @@ from __future__ import annotations
 class DomainError(Exception):
     status = 400
 
-    def __init__(self, code: str, message: str, *, status: int | None = None) -> None:
+    def __init__(
+        self, code: str, message: str, *, status: int | None = None, retry_after: int | None = None
+    ) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
+        # Seconds a client should wait before trying again (429 answers carry Retry-After).
+        self.retry_after = retry_after
         if status is not None:
             self.status = status
 

@@ -6,7 +6,17 @@ from typing import Any
 
 # Field names whose values never reach the audit log or a list page in clear.
 SENSITIVE_FIELDS = frozenset(
-    {"password", "phone", "mobile", "contact_phone", "id_number", "id_card", "token", "key"}
+    {
+        "password",
+        "phone",
+        "mobile",
+        "contact",
+        "contact_phone",
+        "id_number",
+        "id_card",
+        "token",
+        "key",
+    }
 )
 SECRET_FIELDS = frozenset({"password", "token", "key"})
 

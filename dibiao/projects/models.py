@@ -266,7 +266,11 @@ class Contract(models.Model):
                 name="contract_unique_number",
                 violation_error_message="该合同编号已登记。",
             ),
-            models.CheckConstraint(condition=Q(amount__gt=0), name="contract_amount_positive"),
+            # A terminated contract keeps only what it spent, which may be nothing.
+            models.CheckConstraint(
+                condition=Q(amount__gt=0) | Q(status=ContractStatus.TERMINATED, amount__gte=0),
+                name="contract_amount_positive",
+            ),
             models.CheckConstraint(
                 condition=Q(end_date__gte=F("start_date")),
                 name="contract_period_order",

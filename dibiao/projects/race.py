@@ -98,7 +98,12 @@ def _setup(contract_amount: Decimal, allocation_amount: Decimal) -> tuple[Any, A
     from dibiao.accounts.choices import OrganizationKind, Role
     from dibiao.accounts.models import Membership, Organization, User
     from dibiao.core.models import Division
-    from dibiao.projects.services import allocation_create, contract_create, program_create
+    from dibiao.projects.services import (
+        allocation_create,
+        contract_create,
+        program_create,
+        program_transition,
+    )
     from dibiao.registry.services import product_save
 
     tag = uuid.uuid4().hex[:8]
@@ -131,6 +136,8 @@ def _setup(contract_amount: Decimal, allocation_amount: Decimal) -> tuple[Any, A
         total_budget=allocation_amount,
         annual_summary_deadline=dt.date(2022, 11, 30),
     )
+    for status in ("open", "reviewing", "implementing"):
+        program = program_transition(actor=None, program=program, status=status)
     allocation = allocation_create(
         actor=None, program=program, product=product, amount=allocation_amount
     )

@@ -37,6 +37,7 @@ from dibiao.projects.models import (
 )
 from dibiao.projects.permissions import can_keep_ledger, can_manage_programs, can_review_entries
 from dibiao.projects.targets import PLAN_TARGETS
+from dibiao.registry.choices import ProductStatus
 from dibiao.registry.models import GIProduct
 
 CENT = Decimal("0.01")
@@ -237,6 +238,10 @@ def allocation_create(
     program = _lock_program(actor, program)
     if program.status == ProgramStatus.CLOSED:
         raise ProjectsError("program_closed", "保护工程已结束，不能再分配资金。", status=409)
+    if product.status != ProductStatus.REGISTERED:
+        raise ProjectsError(
+            "product_cancelled", f"“{product.name}”已注销，不能分配资金。", status=409
+        )
     division = division or implementing_division(product)
     if not _in_scope(actor, division.pk):
         raise ProjectsError("division_out_of_scope", "实施地区不在您的管辖范围内。")
@@ -261,6 +266,19 @@ def allocation_create(
         changes={"after": model_snapshot(allocation)},
     )
     return allocation
+
+
+# Contracts and payments belong to a program that has selected its products and is not closed.
+_SPENDING_STATUSES = frozenset({ProgramStatus.REVIEWING, ProgramStatus.IMPLEMENTING})
+
+
+def _require_running(allocation: Allocation) -> None:
+    if allocation.program.status not in _SPENDING_STATUSES:
+        raise ProjectsError(
+            "program_not_running",
+            f"保护工程当前为“{allocation.program.get_status_display()}”，不能登记合同或支出。",
+            status=409,
+        )
 
 
 def _lock_allocation(actor: User | None, allocation: Allocation) -> Allocation:
@@ -398,6 +416,7 @@ def contract_create(
         _require(can_keep_ledger(actor), "只有县级管理员（实施主体）可以登记合同。")
     amount = _money(amount, "合同金额")
     allocation = _lock_allocation(actor, allocation)
+    _require_running(allocation)
     if (
         actor is not None
         and not Organization.objects.restrict(actor).filter(pk=party_b.pk).exists()
@@ -476,9 +495,13 @@ def contract_set_status(
         Allocation.objects.filter(pk=allocation.pk).update(
             contracted_total=F("contracted_total") - released
         )
-        Contract.objects.filter(pk=contract.pk).update(amount=contract.committed_total or CENT)
+        Contract.objects.filter(pk=contract.pk).update(
+            amount=contract.committed_total, status=status
+        )
     before = contract.status
-    Contract.objects.filter(pk=contract.pk).update(status=status)
+    Contract.objects.filter(pk=contract.pk).update(
+        status=status
+    )  # after the amount: the CHECK reads both
     contract.refresh_from_db()
     audit_record(
         actor=actor,
@@ -511,6 +534,7 @@ def entry_record(
     _require(can_keep_ledger(actor), "只有县级管理员（实施主体）可以记录支出。")
     amount = _money(amount, "支出金额")
     allocation = _lock_allocation(actor, allocation)
+    _require_running(allocation)
     if paid_on > timezone.localdate():
         raise ProjectsError("date_in_future", "支付日期不能晚于今天。")
     if contract is not None:
@@ -639,3 +663,78 @@ def entry_reverse(*, actor: User, entry: FundEntry, reason: str) -> FundEntry:
         changes={"after": model_snapshot(reversal)},
     )
     return reversal
+
+
+# --- Deliverables and targets --------------------------------------------------------------
+
+
+@transaction.atomic
+def deliverable_add(
+    *, actor: User | None, contract: Contract, description: str, due_date: dt.date
+) -> Deliverable:
+    if actor is not None:
+        _require(can_keep_ledger(actor), "只有县级管理员（实施主体）可以维护合同交付物。")
+    _lock_allocation(actor, contract.allocation)
+    if not description.strip():
+        raise ProjectsError("description_required", "请填写交付内容。")
+    if not contract.start_date <= due_date <= contract.end_date:
+        raise ProjectsError("due_outside_period", "交付物到期日应在合同期内。")
+    deliverable = Deliverable.objects.create(
+        contract=contract, description=description.strip(), due_date=due_date
+    )
+    audit_record(
+        actor=actor,
+        action=AuditAction.CREATE,
+        obj=deliverable,
+        changes={"after": model_snapshot(deliverable)},
+    )
+    return deliverable
+
+
+@transaction.atomic
+def deliverable_mark_delivered(
+    *, actor: User | None, deliverable: Deliverable, delivered_on: dt.date
+) -> Deliverable:
+    if actor is not None:
+        _require(can_keep_ledger(actor), "只有县级管理员（实施主体）可以确认交付。")
+    _lock_allocation(actor, deliverable.contract.allocation)
+    deliverable = Deliverable.objects.select_for_update().get(pk=deliverable.pk)
+    if deliverable.delivered_on is not None:
+        raise ProjectsError("already_delivered", "该交付物已确认完成。", status=409)
+    if delivered_on > timezone.localdate():
+        raise ProjectsError("date_in_future", "完成日期不能晚于今天。")
+    deliverable.delivered_on = delivered_on
+    deliverable.save(update_fields=["delivered_on"])
+    audit_record(
+        actor=actor,
+        action=AuditAction.UPDATE,
+        obj=deliverable,
+        changes={"before": {"delivered_on": None}, "after": {"delivered_on": str(delivered_on)}},
+    )
+    return deliverable
+
+
+@transaction.atomic
+def program_target_update(
+    *, actor: User | None, target: ProgramTarget, value: Decimal | str
+) -> ProgramTarget:
+    """A program may raise or lower one of its targets (the plan's values are its template)."""
+    if actor is not None:
+        _require(can_manage_programs(actor), "只有省级管理员可以调整工程指标。")
+    _lock_program(actor, target.program)
+    try:
+        new_value = Decimal(str(value))
+    except ArithmeticError as exc:
+        raise ProjectsError("invalid_value", "目标值不是有效的数字。") from exc
+    if new_value < 0 or new_value != new_value.quantize(CENT):
+        raise ProjectsError("invalid_value", "目标值应为不小于零、最多两位小数的数。")
+    before = target.value
+    target.value = new_value
+    target.save(update_fields=["value"])
+    audit_record(
+        actor=actor,
+        action=AuditAction.UPDATE,
+        obj=target,
+        changes={"before": {"value": str(before)}, "after": {"value": str(new_value)}},
+    )
+    return target

@@ -11,14 +11,15 @@ import pytest
 from dibiao.accounts.choices import Role
 from dibiao.accounts.models import User
 from dibiao.core.models import Division
+from dibiao.projects.choices import ProgramStatus
 from dibiao.projects.models import Allocation, Program
-from dibiao.projects.services import allocation_create, program_create
+from dibiao.projects.services import allocation_create, program_create, program_transition
 from dibiao.registry.models import GIProduct
 from dibiao.testing.factories import OrganizationFactory, ProductFactory, user_with_role
 
 
 @pytest.fixture
-def program(tree: dict[str, Division], province_admin: User) -> Program:
+def draft_program(tree: dict[str, Division], province_admin: User) -> Program:
     return program_create(
         actor=province_admin,
         province=tree["p"],
@@ -27,6 +28,15 @@ def program(tree: dict[str, Division], province_admin: User) -> Program:
         total_budget="6000000.00",
         annual_summary_deadline=dt.date(2022, 11, 30),
     )
+
+
+@pytest.fixture
+def program(draft_program: Program, province_admin: User) -> Program:
+    """The 2022 program under way (implementing): contracts and payments are allowed."""
+    program = draft_program
+    for status in (ProgramStatus.OPEN, ProgramStatus.REVIEWING, ProgramStatus.IMPLEMENTING):
+        program = program_transition(actor=province_admin, program=program, status=status)
+    return program
 
 
 @pytest.fixture

@@ -58,7 +58,8 @@ def _pay(actor, allocation, contract=None, amount="30000.00", voucher="PZ-001"):
 # --- programs ------------------------------------------------------------------------------
 
 
-def test_program_starts_from_the_plans_targets_and_is_audited(program):
+def test_program_starts_from_the_plans_targets_and_is_audited(draft_program):
+    program = draft_program
     assert program.status == ProgramStatus.DRAFT
     assert ProgramTarget.objects.filter(program=program).count() == len(PLAN_TARGETS)
     farmers = ProgramTarget.objects.get(program=program, code="farmers_driven")
@@ -118,7 +119,8 @@ def test_money_must_be_positive_yuan_with_two_places(tree, province_admin, amoun
     assert not Program.objects.filter(year=2024).exists()
 
 
-def test_program_moves_only_along_its_workflow(program, province_admin):
+def test_program_moves_only_along_its_workflow(draft_program, province_admin):
+    program = draft_program
     with pytest.raises(ProjectsError) as exc:
         services.program_transition(
             actor=province_admin, program=program, status=ProgramStatus.IMPLEMENTING
@@ -463,3 +465,81 @@ def test_database_refuses_totals_past_their_limits_even_if_a_check_is_skipped(al
         Program.objects.filter(pk=allocation.program_id).update(
             allocated_total=F("total_budget") + 1
         )
+
+
+def test_no_contracts_or_payments_before_selection_or_after_closing(
+    draft_program, province_admin, county_admin, undertaker, product
+):
+    allocation = services.allocation_create(
+        actor=province_admin, program=draft_program, product=product, amount="10.00"
+    )
+    with pytest.raises(ProjectsError) as exc:
+        _contract(county_admin, allocation, undertaker, amount="1.00")
+    assert exc.value.code == "program_not_running"
+    with pytest.raises(ProjectsError) as exc:
+        _pay(county_admin, allocation, amount="1.00")
+    assert exc.value.code == "program_not_running"
+    assert not FundEntry.objects.exists()
+
+
+def test_cancelled_products_get_no_funds(program, province_admin, tree):
+    cancelled = ProductFactory.create(divisions=[tree["c1b"]], status="cancelled")
+    with pytest.raises(ProjectsError) as exc:
+        services.allocation_create(
+            actor=province_admin, program=program, product=cancelled, amount="1.00"
+        )
+    assert exc.value.code == "product_cancelled"
+
+
+def test_terminating_an_unspent_contract_returns_all_of_it(allocation, county_admin, undertaker):
+    contract = _contract(county_admin, allocation, undertaker, amount="1000000.00")
+    services.contract_set_status(
+        actor=county_admin, contract=contract, status=ContractStatus.TERMINATED, reason="取消"
+    )
+    contract.refresh_from_db()
+    assert contract.amount == Decimal("0.00")
+    assert Allocation.objects.get(pk=allocation.pk).contracted_total == Decimal("0.00")
+
+
+def test_deliverables_are_added_within_the_period_and_delivered_once(
+    allocation, county_admin, undertaker
+):
+    contract = _contract(county_admin, allocation, undertaker)
+    with pytest.raises(ProjectsError) as exc:
+        services.deliverable_add(
+            actor=county_admin, contract=contract, description="验收", due_date=dt.date(2023, 1, 1)
+        )
+    assert exc.value.code == "due_outside_period"
+    deliverable = services.deliverable_add(
+        actor=county_admin, contract=contract, description="验收", due_date=dt.date(2022, 12, 1)
+    )
+    services.deliverable_mark_delivered(
+        actor=county_admin, deliverable=deliverable, delivered_on=TODAY
+    )
+    with pytest.raises(ProjectsError) as exc:
+        services.deliverable_mark_delivered(
+            actor=county_admin, deliverable=deliverable, delivered_on=TODAY
+        )
+    assert exc.value.code == "already_delivered"
+
+
+def test_program_targets_can_be_adjusted_by_the_province(program, province_admin, county_admin):
+    target = program.targets.get(code="training")
+    with pytest.raises(ForbiddenError):
+        services.program_target_update(actor=county_admin, target=target, value="600")
+    with pytest.raises(ProjectsError):
+        services.program_target_update(actor=province_admin, target=target, value="-1")
+    services.program_target_update(actor=province_admin, target=target, value="600")
+    assert ProgramTarget.objects.get(pk=target.pk).value == Decimal("600")
+
+
+def test_spending_grouped_by_area_and_month(allocation, county_admin, reviewer):
+    from dibiao.projects.selectors import allocation_spending_by
+
+    entry = _pay(county_admin, allocation, amount="1200.00")
+    services.entry_review(actor=reviewer, entry=entry, approve=True)
+    by_area = allocation_spending_by(allocation=allocation, field="area")
+    assert by_area == [{"group": ImplementationArea.PRODUCTION, "spent": Decimal("1200.00")}]
+    assert [
+        row["spent"] for row in allocation_spending_by(allocation=allocation, field="month")
+    ] == [Decimal("1200.00")]

@@ -1,3 +1,6 @@
+"""The navigation bar: a link appears only where the user's roles can act. It lives in the
+portal (the top layer) because it names every app's pages."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -6,21 +9,21 @@ from django.http import HttpRequest
 from django.urls import reverse
 
 from dibiao.accounts import permissions as perms
-from dibiao.accounts.choices import Role
+from dibiao.accounts.choices import DIVISION_ROLES, Role
+from dibiao.disclosure.permissions import can_read_notices
 
 
-def roles(request: HttpRequest) -> dict[str, Any]:
-    """Navigation for the user's roles: a link appears only where the role can act."""
-    user = request.user
-    path = request.path
+def _items(user: Any) -> list[tuple[str, str]]:
     items: list[tuple[str, str]] = []
     if user.is_authenticated:
         items.append(("首页", reverse("portal:home")))
         if perms.is_business_user(user):
             items.append(("地标产品", reverse("registry:product-list")))
-        if perms.has_role(
-            user, Role.PROVINCE_ADMIN, Role.CITY_ADMIN, Role.COUNTY_ADMIN, Role.COUNTY_GOV
-        ):
+        if perms.has_role(user, *DIVISION_ROLES):
+            items.append(("保护工程", reverse("projects:program-list")))
+        if can_read_notices(user):
+            items.append(("公示管理", reverse("disclosure:notice-list")))
+        if perms.has_role(user, *DIVISION_ROLES):
             items.append(("组织机构", reverse("accounts:organization-list")))
         if perms.can_manage_accounts(user):
             items.append(("账号管理", reverse("accounts:user-list")))
@@ -30,6 +33,13 @@ def roles(request: HttpRequest) -> dict[str, Any]:
         if perms.can_read_audit_log(user):
             items.append(("审计日志", reverse("portal:audit-list")))
     items.append(("产品公示", reverse("registry:public-product-list")))
+    items.append(("项目公示", reverse("disclosure:public-notice-list")))
+    return items
+
+
+def navigation(request: HttpRequest) -> dict[str, Any]:
+    user = request.user
+    path = request.path
     home = reverse("portal:home")
     nav = [
         {
@@ -37,7 +47,7 @@ def roles(request: HttpRequest) -> dict[str, Any]:
             "url": url,
             "active": path == url or (url != home and path.startswith(url)),
         }
-        for label, url in items
+        for label, url in _items(user)
     ]
     labels = [Role(code).label for code in sorted(perms.role_codes(user))]
     return {"nav_items": nav, "role_labels": labels}
