@@ -21,6 +21,9 @@ def _items(user: Any) -> list[tuple[str, str]]:
             items.append(("地标产品", reverse("registry:product-list")))
         if perms.has_role(user, *DIVISION_ROLES):
             items.append(("保护工程", reverse("projects:program-list")))
+            items.append(("进展调度", reverse("dispatch:home")))
+        if perms.is_business_user(user):
+            items.append(("工作档案", reverse("archive:document-list")))
         if can_read_notices(user):
             items.append(("公示管理", reverse("disclosure:notice-list")))
         if perms.has_role(user, *DIVISION_ROLES):

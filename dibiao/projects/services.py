@@ -35,7 +35,12 @@ from dibiao.projects.models import (
     Program,
     ProgramTarget,
 )
-from dibiao.projects.permissions import can_keep_ledger, can_manage_programs, can_review_entries
+from dibiao.projects.permissions import (
+    LEDGER_KEEPER_ROLES,
+    can_keep_ledger,
+    can_manage_programs,
+    can_review_entries,
+)
 from dibiao.projects.targets import PLAN_TARGETS
 from dibiao.registry.choices import ProductStatus
 from dibiao.registry.models import GIProduct
@@ -272,6 +277,11 @@ def allocation_create(
 _SPENDING_STATUSES = frozenset({ProgramStatus.REVIEWING, ProgramStatus.IMPLEMENTING})
 
 
+def _require_keeper(actor: User | None, allocation: Allocation) -> None:
+    if actor is not None and not can_keep_ledger(actor, allocation):
+        raise ForbiddenError("只有该资金分配的实施主体（实施地区的农业农村部门）可以办理。")
+
+
 def _require_running(allocation: Allocation) -> None:
     if allocation.program.status not in _SPENDING_STATUSES:
         raise ProjectsError(
@@ -335,7 +345,7 @@ def allocation_set_responsible(
     allocation = _lock_allocation(actor, allocation)
     holds_role_here = Membership.objects.filter(
         user=responsible,
-        role__in=[Role.COUNTY_ADMIN, Role.CITY_ADMIN],
+        role__in=[Role.COUNTY_ADMIN, Role.CITY_ADMIN, Role.PROVINCE_ADMIN],
         organization__is_active=True,
         organization__division=allocation.division,
     ).exists()
@@ -381,9 +391,9 @@ def allocation_record_disbursement(
 
 
 def _party_a(actor: User | None, allocation: Allocation) -> Organization:
-    """The implementing bureau: the actor's county bureau in the allocation's division."""
+    """The implementing body: the keeper's bureau (or department) at the allocation's division."""
     memberships = Membership.objects.filter(
-        role=Role.COUNTY_ADMIN,
+        role=LEDGER_KEEPER_ROLES.get(allocation.division.level, Role.COUNTY_ADMIN),
         organization__division=allocation.division,
         organization__is_active=True,
     ).select_related("organization")
@@ -392,7 +402,7 @@ def _party_a(actor: User | None, allocation: Allocation) -> Organization:
     membership = memberships.first()
     if membership is None:
         raise ProjectsError(
-            "no_implementing_bureau", "未找到实施地区的县农业农村局，无法作为合同甲方。"
+            "no_implementing_bureau", "未找到实施地区的农业农村部门，无法作为合同甲方。"
         )
     return membership.organization
 
@@ -413,9 +423,10 @@ def contract_create(
     deliverables: Iterable[tuple[str, dt.date]] = (),
 ) -> Contract:
     if actor is not None:
-        _require(can_keep_ledger(actor), "只有县级管理员（实施主体）可以登记合同。")
+        _require(can_keep_ledger(actor), "只有实施主体可以登记合同。")
     amount = _money(amount, "合同金额")
     allocation = _lock_allocation(actor, allocation)
+    _require_keeper(actor, allocation)
     _require_running(allocation)
     if (
         actor is not None
@@ -478,8 +489,9 @@ def contract_set_status(
     *, actor: User | None, contract: Contract, status: str, reason: str
 ) -> Contract:
     if actor is not None:
-        _require(can_keep_ledger(actor), "只有县级管理员（实施主体）可以变更合同状态。")
+        _require(can_keep_ledger(actor), "只有实施主体可以变更合同状态。")
     allocation = _lock_allocation(actor, contract.allocation)
+    _require_keeper(actor, allocation)
     contract = Contract.objects.select_for_update().get(pk=contract.pk)
     if status not in _CONTRACT_TRANSITIONS[ContractStatus(contract.status)]:
         raise ProjectsError(
@@ -531,9 +543,10 @@ def entry_record(
 ) -> FundEntry:
     """Record a payment. It commits the funds at once (pending review), so that concurrent
     payments can never together exceed the contract or the allocation."""
-    _require(can_keep_ledger(actor), "只有县级管理员（实施主体）可以记录支出。")
+    _require(can_keep_ledger(actor), "只有实施主体可以记录支出。")
     amount = _money(amount, "支出金额")
     allocation = _lock_allocation(actor, allocation)
+    _require_keeper(actor, allocation)
     _require_running(allocation)
     if paid_on > timezone.localdate():
         raise ProjectsError("date_in_future", "支付日期不能晚于今天。")
@@ -635,8 +648,9 @@ def entry_review(*, actor: User, entry: FundEntry, approve: bool, note: str = ""
 @transaction.atomic
 def entry_reverse(*, actor: User, entry: FundEntry, reason: str) -> FundEntry:
     """A correction: a reversal entry cancelling an approved payment, itself to be approved."""
-    _require(can_keep_ledger(actor), "只有县级管理员（实施主体）可以冲销支出。")
+    _require(can_keep_ledger(actor), "只有实施主体可以冲销支出。")
     allocation, entry = _lock_entry(actor, entry)
+    _require_keeper(actor, allocation)
     if entry.kind != EntryKind.PAYMENT or entry.status != EntryStatus.APPROVED:
         raise ProjectsError("not_reversible", "只能冲销已审核的支出分录。", status=409)
     if FundEntry.objects.filter(reverses=entry).exists():
@@ -673,8 +687,8 @@ def deliverable_add(
     *, actor: User | None, contract: Contract, description: str, due_date: dt.date
 ) -> Deliverable:
     if actor is not None:
-        _require(can_keep_ledger(actor), "只有县级管理员（实施主体）可以维护合同交付物。")
-    _lock_allocation(actor, contract.allocation)
+        _require(can_keep_ledger(actor), "只有实施主体可以维护合同交付物。")
+    _require_keeper(actor, _lock_allocation(actor, contract.allocation))
     if not description.strip():
         raise ProjectsError("description_required", "请填写交付内容。")
     if not contract.start_date <= due_date <= contract.end_date:
@@ -696,8 +710,8 @@ def deliverable_mark_delivered(
     *, actor: User | None, deliverable: Deliverable, delivered_on: dt.date
 ) -> Deliverable:
     if actor is not None:
-        _require(can_keep_ledger(actor), "只有县级管理员（实施主体）可以确认交付。")
-    _lock_allocation(actor, deliverable.contract.allocation)
+        _require(can_keep_ledger(actor), "只有实施主体可以确认交付。")
+    _require_keeper(actor, _lock_allocation(actor, deliverable.contract.allocation))
     deliverable = Deliverable.objects.select_for_update().get(pk=deliverable.pk)
     if deliverable.delivered_on is not None:
         raise ProjectsError("already_delivered", "该交付物已确认完成。", status=409)

@@ -354,7 +354,7 @@ def _allocation_context(
     request: AuthedRequest, allocation: Allocation, **forms: Any
 ) -> dict[str, Any]:
     user = request.user
-    keeps_ledger = can_keep_ledger(user)
+    keeps_ledger = can_keep_ledger(user, allocation)
     manages = can_manage_programs(user)
     entries = selectors.entry_list_for_user(user=user, allocation=allocation)
     ledger = list(selectors.ledger_rows(entries))
@@ -425,6 +425,7 @@ def allocation_export(request: AuthedRequest, pk: int) -> HttpResponseBase:
 def contract_create(request: AuthedRequest, pk: int) -> HttpResponseBase:
     _require(can_keep_ledger(request.user))
     allocation = selectors.allocation_get_for_user(user=request.user, pk=pk)
+    _require(can_keep_ledger(request.user, allocation))
     form = ContractForm(request.POST, parties=_parties(request))
     formset = DeliverableFormSet(request.POST, prefix="deliverables")
     if form.is_valid() and formset.is_valid():
@@ -454,7 +455,7 @@ def contract_detail(request: AuthedRequest, pk: int) -> HttpResponseBase:
         "contract": contract,
         "allocation": contract.allocation,
         "entries": selectors.entry_list_for_user(user=request.user, contract=contract),
-        "can_keep_ledger": can_keep_ledger(request.user),
+        "can_keep_ledger": can_keep_ledger(request.user, contract.allocation),
         "status_form": ContractStatusForm(),
     }
     return render(request, "projects/contract_detail.html", context)
@@ -465,6 +466,7 @@ def contract_detail(request: AuthedRequest, pk: int) -> HttpResponseBase:
 def contract_status(request: AuthedRequest, pk: int) -> HttpResponseBase:
     _require(can_keep_ledger(request.user))
     contract: Contract = selectors.contract_get_for_user(user=request.user, pk=pk)
+    _require(can_keep_ledger(request.user, contract.allocation))
     form = ContractStatusForm(request.POST)
     if not form.is_valid():
         messages.error(request, form_errors(form))
@@ -488,6 +490,7 @@ def contract_status(request: AuthedRequest, pk: int) -> HttpResponseBase:
 def entry_create(request: AuthedRequest, pk: int) -> HttpResponseBase:
     _require(can_keep_ledger(request.user))
     allocation = selectors.allocation_get_for_user(user=request.user, pk=pk)
+    _require(can_keep_ledger(request.user, allocation))
     contracts = selectors.contract_list_for_user(
         user=request.user, allocation=allocation, status=ContractStatus.ACTIVE
     )
@@ -515,7 +518,7 @@ def entry_detail(request: AuthedRequest, pk: int) -> HttpResponseBase:
         "allocation": entry.allocation,
         "reversal": selectors.entry_list_for_user(user=request.user).filter(reverses=entry).first(),
         "can_review": can_review_entries(request.user),
-        "can_keep_ledger": can_keep_ledger(request.user),
+        "can_keep_ledger": can_keep_ledger(request.user, entry.allocation),
     }
     return render(request, "projects/entry_detail.html", context)
 
@@ -551,6 +554,7 @@ def entry_review(request: AuthedRequest, pk: int) -> HttpResponseBase:
 def entry_reverse(request: AuthedRequest, pk: int) -> HttpResponseBase:
     _require(can_keep_ledger(request.user))
     entry = selectors.entry_get_for_user(user=request.user, pk=pk)
+    _require(can_keep_ledger(request.user, entry.allocation))
     form = EntryReverseForm(request.POST)
     if not form.is_valid():
         messages.error(request, "请填写冲销原因。")

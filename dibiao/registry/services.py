@@ -18,6 +18,7 @@ from dibiao.core.audit import audit_record, model_snapshot, snapshot_diff
 from dibiao.core.choices import AuditAction
 from dibiao.core.errors import ForbiddenError, NotFoundError
 from dibiao.core.models import Division
+from dibiao.core.uploads import DOCUMENT_KINDS, IMAGE_KINDS, check_upload
 from dibiao.registry.choices import DocumentKind, ProductStatus
 from dibiao.registry.errors import RegistryError
 from dibiao.registry.models import GIProduct, ProductDocument, ProductImage
@@ -41,9 +42,6 @@ PRODUCT_FIELDS = (
     "notes",
     "sources",
 )
-DOCUMENT_EXTENSIONS = frozenset({".pdf", ".doc", ".docx", ".xls", ".xlsx", ".jpg", ".jpeg", ".png"})
-IMAGE_FORMATS = frozenset({"JPEG", "PNG", "WEBP"})
-MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 # The timestamp changes on every save; auditing it would make every edit look like a change.
 _NOT_AUDITED = frozenset({"updated_at"})
 
@@ -233,13 +231,11 @@ def product_set_status(
 
 
 def _check_upload(upload: UploadedFile, allowed: frozenset[str]) -> None:
-    name = (upload.name or "").lower()
-    if not any(name.endswith(ext) for ext in allowed):
-        raise RegistryError(
-            "invalid_file_type", f"文件类型不支持，允许：{'、'.join(sorted(allowed))}。"
-        )
-    if (upload.size or 0) > MAX_UPLOAD_BYTES:
-        raise RegistryError("file_too_large", "文件不能超过 20 MB。")
+    """The project's one upload validator (content sniffing, size limit; raises `UploadError`).
+    The stored file keeps the user's name, since the download is named after it, but always
+    with the extension of the detected kind."""
+    checked = check_upload(upload, allowed=allowed)
+    upload.name = checked.download_name
 
 
 @transaction.atomic
@@ -247,7 +243,7 @@ def product_document_add(
     *, actor: User | None, product: GIProduct, title: str, kind: str, upload: UploadedFile
 ) -> ProductDocument:
     _check_writable(actor, product)
-    _check_upload(upload, DOCUMENT_EXTENSIONS)
+    _check_upload(upload, DOCUMENT_KINDS)
     if kind not in DocumentKind.values:
         raise RegistryError("invalid_kind", "请选择文件类型。")
     if not title.strip():
@@ -270,19 +266,8 @@ def product_document_add(
 def product_image_add(
     *, actor: User | None, product: GIProduct, caption: str, upload: UploadedFile
 ) -> ProductImage:
-    from PIL import Image, UnidentifiedImageError
-
     _check_writable(actor, product)
-    _check_upload(upload, frozenset({".jpg", ".jpeg", ".png", ".webp"}))
-    try:
-        with Image.open(upload) as image:
-            image.verify()
-            image_format = image.format
-    except (UnidentifiedImageError, OSError, SyntaxError) as exc:
-        raise RegistryError("invalid_image", "无法识别的图片文件。") from exc
-    if image_format not in IMAGE_FORMATS:
-        raise RegistryError("invalid_image", "图片格式应为 JPEG、PNG 或 WebP。")
-    upload.seek(0)
+    _check_upload(upload, IMAGE_KINDS)  # images are also opened with Pillow there
     image_row = ProductImage.objects.create(
         product=product, caption=caption.strip(), image=upload, uploaded_by=actor
     )

@@ -543,3 +543,33 @@ def test_spending_grouped_by_area_and_month(allocation, county_admin, reviewer):
     assert [
         row["spent"] for row in allocation_spending_by(allocation=allocation, field="month")
     ] == [Decimal("1200.00")]
+
+
+def test_a_city_level_allocation_is_kept_by_the_city_bureau(
+    program, province_admin, city_admin, county_admin, tree
+):
+    from dibiao.testing.factories import OrganizationFactory
+
+    spanning = ProductFactory.create(divisions=[tree["c1a"], tree["c1b"]])
+    allocation = services.allocation_create(
+        actor=province_admin, program=program, product=spanning, amount="100.00"
+    )
+    assert allocation.division == tree["c1"]
+    party_b = OrganizationFactory.create(division=tree["c1a"])
+    contract = _contract(city_admin, allocation, party_b, amount="50.00")
+    assert contract.party_a == city_admin.memberships.get().organization
+    _pay(city_admin, allocation, contract, amount="10.00")
+    with pytest.raises(NotFoundError):  # the city's allocation is outside a county's scope
+        _pay(county_admin, allocation, contract, amount="10.00", voucher="PZ-2")
+    assert FundEntry.objects.filter(allocation=allocation).count() == 1
+
+
+def test_a_province_level_allocation_is_kept_by_the_provincial_department(
+    program, province_admin, tree
+):
+    at_province = ProductFactory.create(divisions=[tree["p"]])
+    allocation = services.allocation_create(
+        actor=province_admin, program=program, product=at_province, amount="100.00"
+    )
+    entry = _pay(province_admin, allocation, amount="10.00")
+    assert entry.recorded_by == province_admin

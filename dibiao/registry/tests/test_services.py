@@ -8,7 +8,7 @@ from dibiao.accounts.choices import Role
 from dibiao.core.choices import AuditAction
 from dibiao.core.errors import ForbiddenError, NotFoundError
 from dibiao.core.models import AuditLog
-from dibiao.registry import services
+from dibiao.core.uploads import UploadError
 from dibiao.registry.choices import DocumentKind, ProductCategory, ProductStatus
 from dibiao.registry.errors import RegistryError
 from dibiao.registry.models import GIProduct, ProductDocument, ProductImage
@@ -18,8 +18,8 @@ from dibiao.registry.services import (
     product_save,
     product_set_status,
 )
-from dibiao.registry.tests.files import image_bytes, pdf_upload, png_upload
 from dibiao.testing.factories import OrganizationFactory, ProductFactory, user_with_role
+from dibiao.testing.files import image_bytes, pdf_upload, png_upload
 
 pytestmark = pytest.mark.django_db
 
@@ -389,29 +389,64 @@ def test_document_upload_is_stored_and_audited(tree, county_admin):
     assert row.changes["after"]["product"] == product.pk
 
 
-@pytest.mark.parametrize("name", ["setup.exe", "规程.pdf.sh", "notes.txt", "noextension"])
-def test_document_with_a_disallowed_extension_is_refused(tree, county_admin, name):
+# Uploads are judged by their content (core/uploads.py), not by their name: a real PDF under
+# any name is a PDF and is stored with the .pdf extension; anything else is refused.
+@pytest.mark.parametrize(
+    ("name", "stored"),
+    [
+        ("setup.exe", "setup.pdf"),
+        ("规程.pdf.sh", "规程.pdf"),
+        ("notes.txt", "notes.pdf"),
+        ("noextension", "noextension.pdf"),
+    ],
+)
+def test_document_is_judged_by_content_and_stored_with_the_detected_extension(
+    tree, county_admin, name, stored
+):
     product = ProductFactory.create(divisions=[tree["c1a"]])
 
-    with pytest.raises(RegistryError) as caught:
+    document = product_document_add(
+        actor=county_admin,
+        product=product,
+        title="文件",
+        kind=DocumentKind.OTHER,
+        upload=pdf_upload(name=name),
+    )
+
+    assert str(document.file.name).endswith(f"_{stored}")
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("规程.pdf", b"<!DOCTYPE html><html><script>alert(1)</script></html>"),
+        ("run.pdf", b"#!/bin/sh\nrm -rf /\n"),
+        ("setup.docx", b"MZ\x90\x00" + bytes(200)),
+        ("动图.png", image_bytes("GIF")),
+    ],
+)
+def test_document_whose_content_is_not_allowed_is_refused(tree, county_admin, name, content):
+    product = ProductFactory.create(divisions=[tree["c1a"]])
+
+    with pytest.raises(UploadError) as caught:
         product_document_add(
             actor=county_admin,
             product=product,
             title="文件",
             kind=DocumentKind.OTHER,
-            upload=pdf_upload(name=name),
+            upload=pdf_upload(name=name, content=content),
         )
 
-    assert caught.value.code == "invalid_file_type"
+    assert caught.value.code == "file_type_not_allowed"
     assert not ProductDocument.objects.exists()
     assert not AuditLog.objects.exists()
 
 
-def test_document_over_the_size_limit_is_refused(tree, county_admin, monkeypatch):
-    monkeypatch.setattr(services, "MAX_UPLOAD_BYTES", 10)
+def test_document_over_the_size_limit_is_refused(tree, county_admin, settings):
+    settings.DIBIAO_UPLOAD_MAX_BYTES = 10
     product = ProductFactory.create(divisions=[tree["c1a"]])
 
-    with pytest.raises(RegistryError) as caught:
+    with pytest.raises(UploadError) as caught:
         product_document_add(
             actor=county_admin,
             product=product,
@@ -492,7 +527,7 @@ def test_real_image_is_stored_whole_and_audited(tree, county_admin, fmt, name):
 def test_non_image_bytes_named_png_are_refused(tree, county_admin):
     product = ProductFactory.create(divisions=[tree["c1a"]])
 
-    with pytest.raises(RegistryError) as caught:
+    with pytest.raises(UploadError) as caught:
         product_image_add(
             actor=county_admin,
             product=product,
@@ -500,7 +535,7 @@ def test_non_image_bytes_named_png_are_refused(tree, county_admin):
             upload=png_upload(content=b"<script>alert(1)</script>"),
         )
 
-    assert caught.value.code == "invalid_image"
+    assert caught.value.code == "file_type_not_allowed"
     assert not ProductImage.objects.exists()
     assert not AuditLog.objects.exists()
 
@@ -508,7 +543,7 @@ def test_non_image_bytes_named_png_are_refused(tree, county_admin):
 def test_image_in_a_format_outside_jpeg_png_webp_is_refused_even_if_named_png(tree, county_admin):
     product = ProductFactory.create(divisions=[tree["c1a"]])
 
-    with pytest.raises(RegistryError) as caught:
+    with pytest.raises(UploadError) as caught:
         product_image_add(
             actor=county_admin,
             product=product,
@@ -516,27 +551,48 @@ def test_image_in_a_format_outside_jpeg_png_webp_is_refused_even_if_named_png(tr
             upload=png_upload(content=image_bytes("GIF")),
         )
 
-    assert caught.value.code == "invalid_image"
+    assert caught.value.code == "file_type_not_allowed"
     assert not ProductImage.objects.exists()
 
 
-def test_image_with_a_disallowed_extension_is_refused(tree, county_admin):
+def test_svg_named_png_is_refused(tree, county_admin):
     product = ProductFactory.create(divisions=[tree["c1a"]])
-    with pytest.raises(RegistryError) as caught:
+    with pytest.raises(UploadError) as caught:
         product_image_add(
             actor=county_admin,
             product=product,
             caption="",
-            upload=png_upload(name="photo.svg"),
+            upload=png_upload(content=b'<svg xmlns="http://www.w3.org/2000/svg"><script/></svg>'),
         )
-    assert caught.value.code == "invalid_file_type"
+    assert caught.value.code == "file_type_not_allowed"
     assert not ProductImage.objects.exists()
 
 
-def test_image_over_the_size_limit_is_refused(tree, county_admin, monkeypatch):
-    monkeypatch.setattr(services, "MAX_UPLOAD_BYTES", 16)
+def test_real_png_named_svg_is_stored_as_png(tree, county_admin):
     product = ProductFactory.create(divisions=[tree["c1a"]])
-    with pytest.raises(RegistryError) as caught:
+    image = product_image_add(
+        actor=county_admin, product=product, caption="", upload=png_upload(name="photo.svg")
+    )
+    assert str(image.image.name).endswith("_photo.png")
+
+
+def test_truncated_png_is_refused(tree, county_admin):
+    product = ProductFactory.create(divisions=[tree["c1a"]])
+    with pytest.raises(UploadError) as caught:
+        product_image_add(
+            actor=county_admin,
+            product=product,
+            caption="",
+            upload=png_upload(content=image_bytes()[:20]),
+        )
+    assert caught.value.code == "invalid_image"
+    assert not ProductImage.objects.exists()
+
+
+def test_image_over_the_size_limit_is_refused(tree, county_admin, settings):
+    settings.DIBIAO_UPLOAD_MAX_BYTES = 16
+    product = ProductFactory.create(divisions=[tree["c1a"]])
+    with pytest.raises(UploadError) as caught:
         product_image_add(actor=county_admin, product=product, caption="", upload=png_upload())
     assert caught.value.code == "file_too_large"
     assert not ProductImage.objects.exists()

@@ -10,9 +10,9 @@ from dibiao.core.models import AuditLog
 from dibiao.registry.choices import DocumentKind, ProductCategory, ProductStatus
 from dibiao.registry.models import GIProduct, ProductDocument, ProductImage
 from dibiao.registry.services import product_document_add, product_image_add
-from dibiao.registry.tests.files import image_bytes, pdf_upload, png_upload
 from dibiao.registry.views import EXPORT_HEADERS
 from dibiao.testing.factories import OrganizationFactory, ProductFactory, user_with_role
+from dibiao.testing.files import image_bytes, pdf_upload, png_upload
 from dibiao.testing.responses import streamed, xlsx_rows
 
 pytestmark = pytest.mark.django_db
@@ -323,10 +323,14 @@ def test_document_upload_and_download_through_the_pages(county_admin, own):
 def test_bad_document_upload_is_reported_and_not_stored(county_admin, own):
     response = client_as(county_admin).post(
         reverse("registry:product-upload", args=[own.pk, "document"]),
-        {"title": "脚本", "kind": DocumentKind.OTHER, "file": pdf_upload(name="run.sh")},
+        {
+            "title": "脚本",
+            "kind": DocumentKind.OTHER,
+            "file": pdf_upload(name="run.pdf", content=b"#!/bin/sh\nrm -rf /\n"),
+        },
         follow=True,
     )
-    assert "文件类型不支持" in _html(response)
+    assert "不支持的文件类型：“run.pdf”检测到的实际内容为：脚本文件" in _html(response)
     assert not ProductDocument.objects.exists()
 
 
@@ -357,10 +361,10 @@ def test_image_upload_through_the_page_is_served_publicly(county_admin, own):
 def test_fake_image_upload_through_the_page_is_refused(county_admin, own):
     response = client_as(county_admin).post(
         reverse("registry:product-upload", args=[own.pk, "image"]),
-        {"caption": "", "image": png_upload(content=b"not an image")},
+        {"caption": "", "image": png_upload(name="photo.png", content=b"not an image")},
         follow=True,
     )
-    assert "无法识别的图片文件。" in _html(response)
+    assert "不支持的文件类型：“photo.png”检测到的实际内容为：纯文本" in _html(response)
     assert not ProductImage.objects.exists()
 
 
@@ -565,7 +569,7 @@ def test_editing_a_shared_product_on_the_page_keeps_the_other_countys_division_a
 
 
 def test_staff_see_images_of_a_cancelled_product(tree, county_admin):
-    from dibiao.registry.tests.files import png_upload
+    from dibiao.testing.files import png_upload
 
     product = ProductFactory.create(divisions=[tree["c1a"]], status="cancelled")
     image = ProductImage.objects.create(product=product, image=png_upload("a.png"))

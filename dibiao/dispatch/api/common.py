@@ -1,0 +1,72 @@
+"""Shared pieces of the dispatch API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+from drf_spectacular.utils import OpenApiParameter
+from rest_framework import serializers
+from rest_framework.request import Request
+
+from dibiao.core.models import Division
+from dibiao.dispatch.selectors.table import division_label
+
+IDEMPOTENCY_HEADER = OpenApiParameter(
+    "Idempotency-Key",
+    str,
+    location=OpenApiParameter.HEADER,
+    required=False,
+    description="幂等键：同一键重复提交返回首次结果（响应头 Idempotent-Replayed: true），不会重复执行；同一键用于不同请求返回 422。",
+)
+
+
+class DispatchRef(serializers.Serializer[Any]):
+    id = serializers.IntegerField(read_only=True)
+    name = serializers.CharField(read_only=True)
+
+
+class DispatchUserRef(serializers.Serializer[Any]):
+    id = serializers.IntegerField(read_only=True)
+    name = serializers.CharField(source="__str__", read_only=True)
+
+
+class DispatchDivisionRef(serializers.Serializer[Division]):
+    code = serializers.CharField(read_only=True)
+    name = serializers.SerializerMethodField()
+    level = serializers.CharField(read_only=True)
+
+    def get_name(self, obj: Division) -> str:
+        return division_label(obj)
+
+
+class ScopedField(serializers.PrimaryKeyRelatedField[Any]):
+    """An id the caller cannot see reads as "does not exist", exactly like a missing id."""
+
+    def rows(self, user: Any) -> QuerySet[Any]:
+        raise NotImplementedError
+
+    def get_queryset(self) -> QuerySet[Any]:
+        return self.rows(self.context["request"].user)
+
+
+def valid(serializer_class: type[serializers.Serializer[Any]], request: Request, **kw: Any) -> Any:
+    data = serializer_class(data=request.data, context={"request": request, **kw})
+    data.is_valid(raise_exception=True)
+    return data.validated_data
+
+
+def int_param(request: Request, name: str) -> int | None:
+    raw = request.query_params.get(name, "").strip()
+    if not raw:
+        return None
+    if not raw.isdigit():
+        raise serializers.ValidationError({name: ["请输入整数 id。"]})
+    return int(raw)
+
+
+def required_int_param(request: Request, name: str) -> int:
+    value = int_param(request, name)
+    if value is None:
+        raise serializers.ValidationError({name: ["必填。"]})
+    return value
