@@ -212,6 +212,8 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = not PRODUCTION
 WHITENOISE_AUTOREFRESH = DEBUG
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# Expert scores an application needs before the province may close its review.
+DIBIAO_REVIEW_MIN_SCORES = int(os.environ.get("DIBIAO_REVIEW_MIN_SCORES", "3"))
 # The largest file the upload validator (dibiao/core/uploads.py) accepts.
 DIBIAO_UPLOAD_MAX_BYTES = int(os.environ.get("DIBIAO_UPLOAD_MAX_MB", "20")) * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024  # request bodies other than files
@@ -251,6 +253,8 @@ SPECTACULAR_SETTINGS = {
         "ContractStatusEnum": "dibiao.projects.choices.ContractStatus",
         "FundEntryKindEnum": "dibiao.projects.choices.EntryKind",
         "FundEntryStatusEnum": "dibiao.projects.choices.EntryStatus",
+        "ApplicationStatusEnum": "dibiao.applications.choices.ApplicationStatus",
+        "AssignmentStatusEnum": "dibiao.applications.choices.AssignmentStatus",
         "ReportKindEnum": "dibiao.dispatch.choices.ReportKind",
         "ReportStatusEnum": "dibiao.dispatch.choices.ReportStatus",
         "CriticismNoticeStatusEnum": "dibiao.dispatch.choices.NoticeStatus",

@@ -20,8 +20,11 @@ def _items(user: Any) -> list[tuple[str, str]]:
         if perms.is_business_user(user):
             items.append(("地标产品", reverse("registry:product-list")))
         if perms.has_role(user, *DIVISION_ROLES):
+            items.append(("申报评审", reverse("applications:application-list")))
             items.append(("保护工程", reverse("projects:program-list")))
             items.append(("进展调度", reverse("dispatch:home")))
+        if perms.has_role(user, Role.EXPERT):
+            items.append(("我的评审", reverse("applications:review-list")))
         if perms.is_business_user(user):
             items.append(("工作档案", reverse("archive:document-list")))
         if can_read_notices(user):
