@@ -268,3 +268,27 @@ def test_the_2021_program_carries_its_real_allocations(demo):
         Decimal("3000000.00")
     }
     assert program.status == "implementing"
+
+
+def test_programs_api_shows_the_2021_program_with_its_allocations(demo):
+    from decimal import Decimal
+
+    from rest_framework.authtoken.models import Token
+    from rest_framework.test import APIClient
+
+    def programs_as(username: str) -> list[dict]:
+        client = APIClient()
+        client.credentials(
+            HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=User.objects.get(username=username))[0].key}"
+        )
+        response = client.get("/api/v1/programs/")
+        assert response.status_code == 200
+        return response.json()["results"]
+
+    (program,) = programs_as("province_admin")
+    assert program["year"] == 2021
+    assert len(program["allocations"]) == 12
+    assert sum(Decimal(a["amount"]) for a in program["allocations"]) == Decimal("35400000.00")
+    assert Decimal(program["allocated_total"]) == Decimal("35400000.00")
+    (county_view,) = programs_as("county_140121")
+    assert [a["product"]["name"] for a in county_view["allocations"]] == ["清徐葡萄"]
