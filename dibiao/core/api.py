@@ -7,8 +7,9 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import Http404
-from rest_framework import exceptions, status
+from rest_framework import exceptions, serializers, status
 from rest_framework.generics import GenericAPIView
+from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -89,3 +90,32 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     if code == "not_authenticated":
         response.status_code = status.HTTP_401_UNAUTHORIZED
     return response
+
+
+class ScopedRelatedField(serializers.PrimaryKeyRelatedField[Any]):
+    """An id in a request body that the caller cannot see reads as "does not exist", exactly
+    like a missing id, so ids cannot be probed across scopes. Subclasses name the rows."""
+
+    def rows(self, user: Any) -> QuerySet[Any]:
+        raise NotImplementedError
+
+    def get_queryset(self) -> QuerySet[Any]:
+        return self.rows(self.context["request"].user)
+
+
+def validated(
+    serializer_class: type[serializers.Serializer[Any]], request: Request, **context: Any
+) -> Any:
+    """The request body through an input serializer (400 `invalid` otherwise)."""
+    data = serializer_class(data=request.data, context={"request": request, **context})
+    data.is_valid(raise_exception=True)
+    return data.validated_data
+
+
+def int_query_param(request: Request, name: str) -> int | None:
+    raw = request.query_params.get(name, "").strip()
+    if not raw:
+        return None
+    if not raw.isdigit():
+        raise serializers.ValidationError({name: ["请输入整数 id。"]})
+    return int(raw)

@@ -4,13 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import QuerySet
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework import serializers
 from rest_framework.request import Request
 
+from dibiao.core.api import ScopedRelatedField, int_query_param, validated
 from dibiao.core.models import Division
 from dibiao.dispatch.selectors.table import division_label
+
+# The shared API helpers (dibiao.core.api) under the names this package uses.
+ScopedField = ScopedRelatedField
+valid = validated
+int_param = int_query_param
 
 IDEMPOTENCY_HEADER = OpenApiParameter(
     "Idempotency-Key",
@@ -38,31 +43,6 @@ class DispatchDivisionRef(serializers.Serializer[Division]):
 
     def get_name(self, obj: Division) -> str:
         return division_label(obj)
-
-
-class ScopedField(serializers.PrimaryKeyRelatedField[Any]):
-    """An id the caller cannot see reads as "does not exist", exactly like a missing id."""
-
-    def rows(self, user: Any) -> QuerySet[Any]:
-        raise NotImplementedError
-
-    def get_queryset(self) -> QuerySet[Any]:
-        return self.rows(self.context["request"].user)
-
-
-def valid(serializer_class: type[serializers.Serializer[Any]], request: Request, **kw: Any) -> Any:
-    data = serializer_class(data=request.data, context={"request": request, **kw})
-    data.is_valid(raise_exception=True)
-    return data.validated_data
-
-
-def int_param(request: Request, name: str) -> int | None:
-    raw = request.query_params.get(name, "").strip()
-    if not raw:
-        return None
-    if not raw.isdigit():
-        raise serializers.ValidationError({name: ["请输入整数 id。"]})
-    return int(raw)
 
 
 def required_int_param(request: Request, name: str) -> int:

@@ -9,9 +9,9 @@ from django.db.models import QuerySet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema_field
 from rest_framework import serializers
-from rest_framework.request import Request
 
 from dibiao.accounts.models import Organization, User
+from dibiao.core.api import ScopedRelatedField, int_query_param, validated
 from dibiao.core.errors import ForbiddenError
 from dibiao.projects import selectors
 from dibiao.projects.models import (
@@ -23,6 +23,11 @@ from dibiao.projects.models import (
     ProgramTarget,
 )
 from dibiao.registry.models import GIProduct
+
+# The shared API helpers (dibiao.core.api) under the names this package uses.
+_ScopedField = ScopedRelatedField
+_valid = validated
+_int_param = int_query_param
 
 IDEMPOTENCY_HEADER = OpenApiParameter(
     "Idempotency-Key",
@@ -226,14 +231,6 @@ class SpendingOutput(serializers.Serializer[Any]):
 # --- Input helpers: ids the caller can see, else "does not exist" --------------------------
 
 
-class _ScopedField(serializers.PrimaryKeyRelatedField[Any]):
-    def rows(self, user: Any) -> QuerySet[Any]:
-        raise NotImplementedError
-
-    def get_queryset(self) -> QuerySet[Any]:
-        return self.rows(self.context["request"].user)
-
-
 @extend_schema_field(OpenApiTypes.INT)
 class ScopedProgramField(_ScopedField):
     def rows(self, user: Any) -> QuerySet[Program]:
@@ -271,18 +268,3 @@ class ResponsibleField(_ScopedField):
 
     def rows(self, user: Any) -> QuerySet[User]:
         return selectors.allocation_responsible_choices(allocation=self.context["allocation"])
-
-
-def _valid(serializer_class: type[serializers.Serializer[Any]], request: Request, **kw: Any) -> Any:
-    data = serializer_class(data=request.data, context={"request": request, **kw})
-    data.is_valid(raise_exception=True)
-    return data.validated_data
-
-
-def _int_param(request: Request, name: str) -> int | None:
-    raw = request.query_params.get(name, "").strip()
-    if not raw:
-        return None
-    if not raw.isdigit():
-        raise serializers.ValidationError({name: ["请输入整数 id。"]})
-    return int(raw)
