@@ -85,7 +85,7 @@ def scope_for(user: AbstractBaseUser | AnonymousUser | None) -> Scope:
 
 def forget_scope(user: Any) -> None:
     """Called by the services that change a user's memberships."""
-    for attr in ("_dibiao_scope", "_role_codes"):
+    for attr in ("_dibiao_scope", "_role_codes", "_role_places"):
         if hasattr(user, attr):
             delattr(user, attr)
 

@@ -6,27 +6,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from dibiao.accounts.choices import Role
-from dibiao.accounts.models import Membership
-from dibiao.accounts.permissions import has_role
+from dibiao.accounts.permissions import has_role, holds_role_at
 from dibiao.applications.workflow import Transition, transitions_from
 from dibiao.core.choices import DivisionLevel
 
 if TYPE_CHECKING:
     from dibiao.applications.models import Application
-
-
-def holds_role_at(user: Any, role: str, division_id: int | None) -> bool:
-    """The user holds `role` in an active organization sitting at exactly that division: the
-    county government of *this* county, the city bureau of *its* city. A role held elsewhere
-    (another county, or only in scope through a higher level) does not count."""
-    if division_id is None or not has_role(user, role):
-        return False
-    return Membership.objects.filter(
-        user_id=user.pk,
-        role=role,
-        organization__is_active=True,
-        organization__division_id=division_id,
-    ).exists()
 
 
 def division_for(application: Application, level: str) -> int | None:

@@ -28,7 +28,8 @@ class ListApi(GenericAPIView[Any]):
     def page_of(self, rows: QuerySet[Any]) -> Response:
         page = self.paginate_queryset(rows)
         serializer_class = self.get_serializer_class()
-        return self.get_paginated_response(serializer_class(page, many=True).data)
+        context = self.get_serializer_context()  # the request, for fields that depend on the caller
+        return self.get_paginated_response(serializer_class(page, many=True, context=context).data)
 
 
 def _first_message(detail: Any) -> str:

@@ -268,7 +268,10 @@ class Contract(models.Model):
             ),
             # A terminated contract keeps only what it spent, which may be nothing.
             models.CheckConstraint(
-                condition=Q(amount__gt=0) | Q(status=ContractStatus.TERMINATED, amount__gte=0),
+                condition=Q(amount__gt=0)
+                | Q(
+                    status__in=[ContractStatus.TERMINATED, ContractStatus.COMPLETED], amount__gte=0
+                ),
                 name="contract_amount_positive",
             ),
             models.CheckConstraint(
@@ -338,7 +341,7 @@ class FundEntry(models.Model):
     kind = models.CharField(
         "类型", max_length=10, choices=EntryKind.choices, default=EntryKind.PAYMENT
     )
-    reverses = models.OneToOneField(
+    reverses = models.ForeignKey(
         "self",
         verbose_name="冲销的分录",
         null=True,
@@ -383,6 +386,12 @@ class FundEntry(models.Model):
                 condition=Q(reviewed_by__isnull=True) | ~Q(reviewed_by=F("recorded_by")),
                 name="fund_entry_four_eyes",
                 violation_error_message="记账人和审核人不能是同一人。",
+            ),
+            models.UniqueConstraint(
+                fields=["reverses"],
+                condition=Q(reverses__isnull=False) & ~Q(status=EntryStatus.REJECTED),
+                name="fund_entry_one_live_reversal",
+                violation_error_message="该分录已有冲销分录。",
             ),
             models.CheckConstraint(
                 condition=(Q(kind=EntryKind.REVERSAL) & Q(reverses__isnull=False))

@@ -5,8 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from dibiao.accounts.choices import Role
-from dibiao.accounts.models import Membership
-from dibiao.accounts.permissions import has_role
+from dibiao.accounts.permissions import has_role, holds_role_at
 from dibiao.core.choices import DivisionLevel
 
 if TYPE_CHECKING:
@@ -34,14 +33,7 @@ def can_keep_ledger(user: Any, allocation: Allocation | None = None) -> bool:
     if allocation is None:
         return has_role(user, *LEDGER_KEEPER_ROLES.values())
     role = LEDGER_KEEPER_ROLES.get(allocation.division.level)
-    if role is None or not has_role(user, role):
-        return False
-    return Membership.objects.filter(
-        user=user,
-        role=role,
-        organization__division_id=allocation.division_id,
-        organization__is_active=True,
-    ).exists()
+    return role is not None and holds_role_at(user, role, allocation.division_id)
 
 
 def can_review_entries(user: Any) -> bool:

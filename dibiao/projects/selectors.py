@@ -37,6 +37,12 @@ def program_list_for_user(*, user: Any, year: int | None = None) -> QuerySet[Pro
     return qs.annotate(allocation_count=Count("allocations")).order_by("-year", "id")
 
 
+def program_sees_whole(*, user: Any, program: Program) -> bool:
+    """Whether the user sees the whole program (the province) rather than its own part:
+    province-wide totals would otherwise let a county work out what others received."""
+    return program.province_id in scope_for(user).division_ids
+
+
 def program_get_for_user(*, user: Any, pk: int) -> Program:
     program = program_list_for_user(user=user).filter(pk=pk).first()
     if program is None:

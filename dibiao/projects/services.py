@@ -51,12 +51,15 @@ CENT = Decimal("0.01")
 def _money(value: Decimal | str | int, field: str) -> Decimal:
     try:
         amount = Decimal(str(value))
+        exact = amount.is_finite() and amount == amount.quantize(CENT)
     except ArithmeticError as exc:
         raise ProjectsError("invalid_amount", f"{field}不是有效的金额。") from exc
-    if amount != amount.quantize(CENT):
-        raise ProjectsError("invalid_amount", f"{field}最多保留两位小数（元）。")
+    if not exact:
+        raise ProjectsError("invalid_amount", f"{field}应为有限的金额，最多保留两位小数（元）。")
     if amount <= 0:
         raise ProjectsError("invalid_amount", f"{field}必须大于零。")
+    if amount >= Decimal("1e12"):  # the columns hold 14 digits, 2 after the point
+        raise ProjectsError("invalid_amount", f"{field}超出可记录的范围。")
     return amount.quantize(CENT)
 
 
@@ -343,6 +346,8 @@ def allocation_set_responsible(
     if actor is not None:
         _require(can_keep_ledger(actor) or can_manage_programs(actor), "没有指定资金专管员的权限。")
     allocation = _lock_allocation(actor, allocation)
+    if actor is not None and not (can_manage_programs(actor) or can_keep_ledger(actor, allocation)):
+        raise ForbiddenError("只有实施主体或省级管理员可以指定资金专管员。")
     holds_role_here = Membership.objects.filter(
         user=responsible,
         role__in=[Role.COUNTY_ADMIN, Role.CITY_ADMIN, Role.PROVINCE_ADMIN],
@@ -501,19 +506,20 @@ def contract_set_status(
         )
     if not reason.strip():
         raise ProjectsError("reason_required", "请填写原因。")
-    if status == ContractStatus.TERMINATED:
-        # The unspent part of a terminated contract returns to the allocation.
-        released = contract.amount - contract.committed_total
-        Allocation.objects.filter(pk=allocation.pk).update(
-            contracted_total=F("contracted_total") - released
+    if FundEntry.objects.filter(contract=contract, status=EntryStatus.PENDING).exists():
+        # Ending a contract settles its amount at what it spent; a payment still under review
+        # would leave that figure open. Review it first.
+        raise ProjectsError(
+            "pending_entries", "该合同还有待审核的支出，请先审核后再结束合同。", status=409
         )
-        Contract.objects.filter(pk=contract.pk).update(
-            amount=contract.committed_total, status=status
-        )
+    # An ended contract keeps exactly what it spent; the rest returns to the allocation.
+    released = contract.amount - contract.committed_total
+    Allocation.objects.filter(pk=allocation.pk).update(
+        contracted_total=F("contracted_total") - released
+    )
     before = contract.status
-    Contract.objects.filter(pk=contract.pk).update(
-        status=status
-    )  # after the amount: the CHECK reads both
+    # One UPDATE: the CHECK on the amount reads the new status.
+    Contract.objects.filter(pk=contract.pk).update(amount=contract.committed_total, status=status)
     contract.refresh_from_db()
     audit_record(
         actor=actor,
@@ -628,6 +634,13 @@ def entry_review(*, actor: User, entry: FundEntry, approve: bool, note: str = ""
     if release:
         contract = entry.contract
         _commit(allocation, contract, -entry.amount)
+        if contract is not None and contract.status != ContractStatus.ACTIVE:
+            # An ended contract's amount is what it spent: undoing spending lowers both, and the
+            # freed amount returns to the allocation for new contracts.
+            Contract.objects.filter(pk=contract.pk).update(amount=F("amount") - entry.amount)
+            Allocation.objects.filter(pk=allocation.pk).update(
+                contracted_total=F("contracted_total") - entry.amount
+            )
     FundEntry.objects.filter(pk=entry.pk).update(
         status=EntryStatus.APPROVED if approve else EntryStatus.REJECTED,
         reviewed_by=actor,
@@ -653,7 +666,7 @@ def entry_reverse(*, actor: User, entry: FundEntry, reason: str) -> FundEntry:
     _require_keeper(actor, allocation)
     if entry.kind != EntryKind.PAYMENT or entry.status != EntryStatus.APPROVED:
         raise ProjectsError("not_reversible", "只能冲销已审核的支出分录。", status=409)
-    if FundEntry.objects.filter(reverses=entry).exists():
+    if FundEntry.objects.filter(reverses=entry).exclude(status=EntryStatus.REJECTED).exists():
         raise ProjectsError("already_reversed", "该分录已有冲销分录。", status=409)
     if not reason.strip():
         raise ProjectsError("reason_required", "请填写冲销原因。")
@@ -738,10 +751,11 @@ def program_target_update(
     _lock_program(actor, target.program)
     try:
         new_value = Decimal(str(value))
+        exact = new_value.is_finite() and new_value == new_value.quantize(CENT)
     except ArithmeticError as exc:
         raise ProjectsError("invalid_value", "目标值不是有效的数字。") from exc
-    if new_value < 0 or new_value != new_value.quantize(CENT):
-        raise ProjectsError("invalid_value", "目标值应为不小于零、最多两位小数的数。")
+    if not exact or new_value < 0 or new_value >= Decimal("1e8"):
+        raise ProjectsError("invalid_value", "目标值应为 0 至 1 亿之间、最多两位小数的数。")
     before = target.value
     target.value = new_value
     target.save(update_fields=["value"])

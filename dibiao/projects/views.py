@@ -161,7 +161,13 @@ def program_list(request: AuthedRequest) -> HttpResponseBase:
         (program, selectors.program_execution(user=request.user, program=program))
         for program in page["object_list"]
     ]
-    context = {"rows": rows, "can_manage": can_manage_programs(request.user), **page}
+    whole = any(selectors.program_sees_whole(user=request.user, program=p) for p, _ in rows)
+    context = {
+        "rows": rows,
+        "whole": whole,
+        "can_manage": can_manage_programs(request.user),
+        **page,
+    }
     return render(request, "projects/program_list.html", context)
 
 
@@ -214,6 +220,7 @@ def _program_context(request: AuthedRequest, program: Program, **forms: Any) -> 
     return {
         "program": program,
         "execution": selectors.program_execution(user=user, program=program),
+        "whole": selectors.program_sees_whole(user=user, program=program),
         "allocations": selectors.program_allocation_rows(user=user, program=program),
         "targets": program.targets.all(),
         "quarter_ends": _quarter_ends(program.year),

@@ -97,9 +97,11 @@ class ReviewSchemeInput(serializers.Serializer[Any]):
 
 
 class ReviewOpenInput(serializers.Serializer[Any]):
-    experts = serializers.ListField(child=serializers.IntegerField(), allow_empty=True)
+    experts = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=2**63 - 1), allow_empty=True
+    )
     applications = serializers.ListField(
-        child=serializers.IntegerField(),
+        child=serializers.IntegerField(min_value=1, max_value=2**63 - 1),
         required=False,
         help_text="省略时为本工程全部“市已推荐”的申报",
     )
@@ -107,7 +109,7 @@ class ReviewOpenInput(serializers.Serializer[Any]):
 
 class ReviewCloseInput(serializers.Serializer[Any]):
     applications = serializers.ListField(
-        child=serializers.IntegerField(),
+        child=serializers.IntegerField(min_value=1, max_value=2**63 - 1),
         required=False,
         help_text="省略时为本工程全部“专家评审中”的申报",
     )

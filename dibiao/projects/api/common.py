@@ -3,6 +3,7 @@ Idempotency-Key parameter and small helpers."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from django.db.models import QuerySet
@@ -106,8 +107,10 @@ class ProgramOutput(serializers.ModelSerializer[Program]):
     province = serializers.CharField(source="province.code", read_only=True)
     province_name = serializers.CharField(source="province.name", read_only=True)
     total_budget = _money(read_only=True)
-    allocated_total = _money(read_only=True)
-    unallocated = _money(read_only=True)
+    # Province-wide totals for the province; below it, the caller's own part only (so a county
+    # cannot work out what the others received) and no "unallocated".
+    allocated_total = serializers.SerializerMethodField()
+    unallocated = serializers.SerializerMethodField()
     status_display = serializers.SerializerMethodField()
     quarter_ends = serializers.SerializerMethodField()
     targets = TargetOutput(many=True, read_only=True)
@@ -135,6 +138,20 @@ class ProgramOutput(serializers.ModelSerializer[Program]):
 
     def get_status_display(self, obj: Program) -> str:
         return str(obj.get_status_display())
+
+    def _whole(self, obj: Program) -> bool:
+        return selectors.program_sees_whole(user=self.context["request"].user, program=obj)
+
+    @extend_schema_field(serializers.DecimalField(max_digits=14, decimal_places=2))
+    def get_allocated_total(self, obj: Program) -> str:
+        if self._whole(obj):
+            return f"{obj.allocated_total:.2f}"
+        visible = getattr(obj, "visible_allocations", ())  # prefetched by the selector
+        return f"{sum((a.amount for a in visible), Decimal('0.00')):.2f}"
+
+    @extend_schema_field(serializers.DecimalField(max_digits=14, decimal_places=2, allow_null=True))
+    def get_unallocated(self, obj: Program) -> str | None:
+        return f"{obj.unallocated:.2f}" if self._whole(obj) else None
 
     @extend_schema_field(serializers.ListField(child=serializers.DateField()))
     def get_quarter_ends(self, obj: Program) -> list[str]:

@@ -55,7 +55,7 @@ class ProgramPatchInput(serializers.Serializer[Any]):
 
 def _program_out(request: Request, pk: int) -> dict[str, Any]:
     program = selectors.program_get_with_allocations(user=request.user, pk=pk)
-    return dict(ProgramOutput(program).data)
+    return dict(ProgramOutput(program, context={"request": request}).data)
 
 
 class ProgramListApi(ListApi):

@@ -906,3 +906,25 @@ def test_every_write_replays_a_repeated_key(
     assert second["Idempotent-Replayed"] == "true"
     assert audit_after_first == audit_before + 1
     assert AuditLog.objects.count() == audit_after_first  # no second effect
+
+
+def test_a_county_sees_only_its_part_of_the_program_totals(
+    tree, province_admin, county_admin, program, allocation
+):
+    from dibiao.projects.services import allocation_create
+
+    other = ProductFactory.create(divisions=[tree["c2a"]])
+    allocation_create(actor=province_admin, program=program, product=other, amount="2000000.00")
+    county = api_as(county_admin).get(f"/api/v1/programs/{program.pk}/").json()
+    assert (county["allocated_total"], county["unallocated"]) == ("3000000.00", None)
+    province = api_as(province_admin).get(f"/api/v1/programs/{program.pk}/").json()
+    assert (province["allocated_total"], province["unallocated"]) == ("5000000.00", "1000000.00")
+    listed = api_as(county_admin).get("/api/v1/programs/").json()["results"][0]
+    assert listed["allocated_total"] == "3000000.00"
+    from django.test import Client
+
+    browser = Client()
+    browser.force_login(county_admin)
+    page = browser.get(f"/projects/{program.pk}/").content.decode()
+    assert "5,000,000.00" not in page
+    assert "1,000,000.00" not in page

@@ -573,3 +573,110 @@ def test_a_province_level_allocation_is_kept_by_the_provincial_department(
     )
     entry = _pay(province_admin, allocation, amount="10.00")
     assert entry.recorded_by == province_admin
+
+
+# --- review findings: ended contracts, rejected reversals ------------------------------------
+
+
+def test_a_contract_with_payments_under_review_cannot_be_ended(
+    allocation, county_admin, reviewer, undertaker
+):
+    contract = _contract(county_admin, allocation, undertaker)
+    entry = _pay(county_admin, allocation, contract, amount="400000.00")
+    with pytest.raises(ProjectsError) as exc:
+        services.contract_set_status(
+            actor=county_admin, contract=contract, status=ContractStatus.TERMINATED, reason="x"
+        )
+    assert exc.value.code == "pending_entries"
+    services.entry_review(actor=reviewer, entry=entry, approve=False, note="凭证错误")
+    services.contract_set_status(
+        actor=county_admin, contract=contract, status=ContractStatus.TERMINATED, reason="x"
+    )
+    allocation.refresh_from_db()
+    assert (allocation.contracted_total, allocation.committed_total) == (
+        Decimal("0.00"),
+        Decimal("0.00"),
+    )
+
+
+def test_completing_a_contract_returns_its_unspent_part(
+    allocation, county_admin, reviewer, undertaker
+):
+    contract = _contract(county_admin, allocation, undertaker)
+    services.entry_review(
+        actor=reviewer,
+        entry=_pay(county_admin, allocation, contract, amount="600000.00"),
+        approve=True,
+    )
+    services.contract_set_status(
+        actor=county_admin, contract=contract, status=ContractStatus.COMPLETED, reason="验收"
+    )
+    assert Contract.objects.get(pk=contract.pk).amount == Decimal("600000.00")
+    assert Allocation.objects.get(pk=allocation.pk).contracted_total == Decimal("600000.00")
+
+
+def test_reversal_on_an_ended_contract_keeps_contracted_equal_to_spent(
+    allocation, county_admin, reviewer, undertaker
+):
+    contract = _contract(county_admin, allocation, undertaker)
+    payment = _pay(county_admin, allocation, contract, amount="400000.00")
+    services.entry_review(actor=reviewer, entry=payment, approve=True)
+    services.contract_set_status(
+        actor=county_admin, contract=contract, status=ContractStatus.TERMINATED, reason="x"
+    )
+    reversal = services.entry_reverse(actor=county_admin, entry=payment, reason="重复支付")
+    services.entry_review(actor=reviewer, entry=reversal, approve=True)
+    contract.refresh_from_db()
+    allocation.refresh_from_db()
+    assert (contract.amount, contract.committed_total) == (Decimal("0.00"), Decimal("0.00"))
+    assert (allocation.contracted_total, allocation.committed_total) == (
+        Decimal("0.00"),
+        Decimal("0.00"),
+    )
+
+
+def test_a_rejected_reversal_does_not_block_a_new_one(allocation, county_admin, reviewer):
+    payment = _pay(county_admin, allocation, amount="700.00")
+    services.entry_review(actor=reviewer, entry=payment, approve=True)
+    first = services.entry_reverse(actor=county_admin, entry=payment, reason="金额错")
+    services.entry_review(actor=reviewer, entry=first, approve=False, note="原因写错")
+    second = services.entry_reverse(
+        actor=county_admin, entry=payment, reason="金额错误，应为 70 元"
+    )
+    with pytest.raises(ProjectsError) as exc:
+        services.entry_reverse(actor=county_admin, entry=payment, reason="第三次")
+    assert exc.value.code == "already_reversed"
+    services.entry_review(actor=reviewer, entry=second, approve=True)
+    assert Allocation.objects.get(pk=allocation.pk).committed_total == Decimal("0.00")
+
+
+def test_city_admin_cannot_name_the_responsible_person_of_a_county_allocation(
+    allocation, city_admin, county_admin
+):
+    with pytest.raises(ForbiddenError):
+        services.allocation_set_responsible(
+            actor=city_admin, allocation=allocation, responsible=county_admin
+        )
+
+
+@pytest.mark.parametrize("value", ["1e30", "NaN", "Infinity", "0.001"])
+def test_absurd_target_values_are_refused_not_crashing(program, province_admin, value):
+    with pytest.raises(ProjectsError) as exc:
+        services.program_target_update(
+            actor=province_admin, target=program.targets.first(), value=value
+        )
+    assert exc.value.code == "invalid_value"
+
+
+@pytest.mark.parametrize("amount", ["NaN", "Infinity", "-Infinity", "1e12", "1e400"])
+def test_amounts_that_are_not_finite_money_are_refused(tree, province_admin, amount):
+    with pytest.raises(ProjectsError) as exc:
+        services.program_create(
+            actor=province_admin,
+            province=tree["p"],
+            year=2025,
+            name="x",
+            total_budget=amount,
+            annual_summary_deadline=dt.date(2025, 11, 30),
+        )
+    assert exc.value.code == "invalid_amount"
