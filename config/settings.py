@@ -59,6 +59,27 @@ def _secret_key() -> str:
 
 
 SECRET_KEY = _secret_key()
+
+
+def _pii_key() -> str:
+    """The personal-data key (dibiao/core/pii.py): from DIBIAO_PII_KEY, else generated once into
+    var/. It must survive restores: without it, sealed ID and phone numbers cannot be read."""
+    if key := os.environ.get("DIBIAO_PII_KEY"):
+        return key
+    if PRODUCTION:
+        raise ImproperlyConfigured("DIBIAO_PII_KEY must be set in production.")
+    key_file = VAR_DIR / "pii_key"
+    try:
+        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        pass
+    else:
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_urlsafe(48))
+    return key_file.read_text().strip()
+
+
+DIBIAO_PII_KEY = _pii_key()
 DEBUG = env_bool("DEBUG") and not PRODUCTION
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "" if PRODUCTION else "127.0.0.1,localhost,testserver")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
@@ -88,6 +109,8 @@ INSTALLED_APPS = [
     "dibiao.archive",
     "dibiao.disclosure",
     "dibiao.dispatch",
+    "dibiao.producers",
+    "dibiao.production",
     "dibiao.demo",
     "dibiao.portal",
 ]

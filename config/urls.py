@@ -9,6 +9,8 @@ api_v1 = [
     path("", include("dibiao.archive.api_urls")),
     path("", include("dibiao.disclosure.api_urls")),
     path("", include("dibiao.dispatch.api_urls")),
+    path("", include("dibiao.producers.api_urls")),
+    path("", include("dibiao.production.api_urls")),
 ]
 
 urlpatterns = [
@@ -20,6 +22,8 @@ urlpatterns = [
     path("archive/", include("dibiao.archive.urls")),
     path("", include("dibiao.disclosure.urls")),
     path("dispatch/", include("dibiao.dispatch.urls")),
+    path("producers/", include("dibiao.producers.urls")),
+    path("production/", include("dibiao.production.urls")),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

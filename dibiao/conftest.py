@@ -58,3 +58,9 @@ def secadmin(tree: dict[str, Division], dept: Organization) -> User:
 @pytest.fixture
 def sysadmin(tree: dict[str, Division], dept: Organization) -> User:
     return user_with_role(Role.SYSADMIN, tree["p"], organization=dept)
+
+
+@pytest.fixture
+def lab_user(tree: dict[str, Division]) -> User:
+    """A testing institution's user; its lab sits in the province."""
+    return user_with_role(Role.LAB, tree["p"])

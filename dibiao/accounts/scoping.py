@@ -96,11 +96,19 @@ class ScopedQuerySet(models.QuerySet[M]):
         scope = scope_for(user)
         conditions: list[Q] = []
         division_lookup: str | None = getattr(model, "scope_division_lookup", None)
-        organization_lookup: str | None = getattr(model, "scope_organization_lookup", None)
+        # One lookup, or several when more than one organization has a hand in a row (a test
+        # report is seen by the producer it samples and by the lab that made it).
+        organization_lookups: str | tuple[str, ...] | None = getattr(
+            model, "scope_organization_lookup", None
+        )
+        if isinstance(organization_lookups, str):
+            organization_lookups = (organization_lookups,)
         if scope.division_ids and division_lookup:
             conditions.append(Q(**{f"{division_lookup}__in": scope.division_ids}))
-        if scope.organization_ids and organization_lookup:
-            conditions.append(Q(**{f"{organization_lookup}__in": scope.organization_ids}))
+        if scope.organization_ids and organization_lookups:
+            conditions.extend(
+                Q(**{f"{lookup}__in": scope.organization_ids}) for lookup in organization_lookups
+            )
         if not conditions:
             return self.none()
         condition = reduce(or_, conditions)

@@ -22,3 +22,8 @@ class DocumentKind(models.TextChoices):
     QUALITY_SPEC = "quality_spec", "质量控制技术规范"
     CERTIFICATE = "certificate", "登记证书"
     OTHER = "other", "其他"
+
+
+class RegulationStatus(models.TextChoices):
+    CURRENT = "current", "现行"
+    SUPERSEDED = "superseded", "已替代"

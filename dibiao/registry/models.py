@@ -10,8 +10,14 @@ from django.utils import timezone
 
 from dibiao.accounts.models import Organization
 from dibiao.accounts.scoping import ScopedQuerySet
+from dibiao.core.geometry import validate_polygon_text
 from dibiao.core.models import Division
-from dibiao.registry.choices import DocumentKind, ProductCategory, ProductStatus
+from dibiao.registry.choices import (
+    DocumentKind,
+    ProductCategory,
+    ProductStatus,
+    RegulationStatus,
+)
 
 certificate_number_validator = RegexValidator(
     r"^AGI\d{5}$", "登记证书编号应为 AGI 加 5 位数字，例如 AGI01055。"
@@ -66,6 +72,12 @@ class GIProduct(models.Model):
     )
     max_latitude = models.DecimalField(
         "北纬止", max_digits=8, decimal_places=6, null=True, blank=True
+    )
+    protected_area_boundary = models.TextField(
+        "地域保护范围边界（GeoJSON）",
+        blank=True,
+        validators=[validate_polygon_text],
+        help_text="WGS-84 经纬度的面（Polygon/MultiPolygon）；没有时留空，基地不做范围核查。",
     )
     quality_characteristics = models.TextField("品质特色", blank=True)
     story = models.TextField("历史文化", blank=True)
@@ -193,3 +205,72 @@ class ProductImage(models.Model):
 
     def __str__(self) -> str:
         return self.caption or f"图片 {self.pk}"
+
+
+def _regulation_upload_path(instance: TechnicalRegulation, filename: str) -> str:
+    return f"registry/{instance.product_id}/regulations/{timezone.now():%Y%m%d%H%M%S}_{filename}"
+
+
+class TechnicalRegulation(models.Model):
+    """生产技术规程: a product's production regulation, kept as versions. Publishing a new
+    version supersedes the current one; old versions stay readable (records made under them
+    cite them)."""
+
+    product = models.ForeignKey(
+        GIProduct, verbose_name="产品", on_delete=models.PROTECT, related_name="regulations"
+    )
+    title = models.CharField("规程名称", max_length=200)
+    code = models.CharField("标准编号", max_length=60, blank=True, help_text="如 DB14/T 1234-2020")
+    version = models.CharField("版本", max_length=20)
+    effective_on = models.DateField("实施日期")
+    summary = models.TextField("主要内容", blank=True)
+    file = models.FileField("文件", upload_to=_regulation_upload_path, max_length=300, blank=True)
+    status = models.CharField(
+        "状态",
+        max_length=20,
+        choices=RegulationStatus.choices,
+        default=RegulationStatus.CURRENT,
+        db_index=True,
+    )
+    supersedes = models.OneToOneField(
+        "self",
+        verbose_name="替代的版本",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="superseded_by",
+    )
+    uploaded_at = models.DateTimeField("上传时间", default=timezone.now)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="上传人",
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    objects: ClassVar[ScopedQuerySet[TechnicalRegulation]] = ScopedQuerySet.as_manager()  # type: ignore[assignment]
+    scope_division_lookup: ClassVar[str] = "product__divisions"
+    scope_organization_lookup: ClassVar[str] = "product__certificate_holder"
+    scope_through_many: ClassVar[bool] = True
+
+    class Meta:
+        verbose_name = "生产技术规程"
+        verbose_name_plural = "生产技术规程"
+        ordering = ["product__name", "-effective_on", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["product", "version"],
+                name="regulation_unique_version",
+                violation_error_message="该产品已有此版本号的规程。",
+            ),
+            models.UniqueConstraint(
+                fields=["product"],
+                condition=models.Q(status="current"),
+                name="regulation_one_current",
+                violation_error_message="每个产品只能有一个现行版本。",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title}（{self.version}）"
