@@ -10,6 +10,7 @@ from typing import Any
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
 from django.db import models
+from django.db.models.fields.files import FieldFile
 
 from dibiao.core.choices import AuditAction
 from dibiao.core.masking import mask_field
@@ -26,7 +27,7 @@ def _json_value(value: Any) -> Any:
         return value.isoformat()
     if isinstance(value, models.Model):
         return value.pk
-    if hasattr(value, "name") and hasattr(value, "url"):  # a FieldFile
+    if isinstance(value, FieldFile):  # an empty one has no url: never ask for it
         return value.name or ""
     return value
 

@@ -24,6 +24,7 @@ from dibiao.accounts.services import membership_grant, organization_save, user_c
 from dibiao.core.errors import DomainError
 from dibiao.core.models import Division
 from dibiao.core.services import DEFAULT_DIVISIONS_FIXTURE, divisions_load_file
+from dibiao.demo.production import production_demo_load
 from dibiao.disclosure.demo import disclosure_demo_load
 from dibiao.projects.choices import ProgramStatus
 from dibiao.projects.models import Program
@@ -212,6 +213,7 @@ def demo_load() -> DemoResult:
         result.created_products.append(row["name"])
     _program_2021(province, products)
     disclosure_demo_load()
+    production_demo_load(result)
     return result
 
 

@@ -23,6 +23,16 @@ def _items(user: Any) -> list[tuple[str, str]]:
             items.append(("申报评审", reverse("applications:application-list")))
             items.append(("保护工程", reverse("projects:program-list")))
             items.append(("进展调度", reverse("dispatch:home")))
+        if perms.has_role(user, *DIVISION_ROLES, Role.PRODUCER):
+            # Producers see their own entry, bases, logs and authorizations; government users
+            # their scope's.
+            items.append(("主体名录", reverse("producers:producer-list")))
+            items.append(("生产基地", reverse("producers:base-list")))
+            items.append(("生产日志", reverse("production:log-list")))
+            items.append(("标志授权", reverse("producers:authorization-list")))
+            items.append(("培训", reverse("production:training-list")))
+        if perms.has_role(user, *DIVISION_ROLES, Role.PRODUCER, Role.LAB):
+            items.append(("检测报告", reverse("production:report-list")))
         if perms.has_role(user, Role.EXPERT):
             items.append(("我的评审", reverse("applications:review-list")))
         if perms.is_business_user(user):

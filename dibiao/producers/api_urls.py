@@ -2,4 +2,10 @@
 
 from django.urls import URLPattern, URLResolver
 
+from dibiao.producers.api import authorizations, bases, directory, farmers
+
 urlpatterns: list[URLPattern | URLResolver] = []
+urlpatterns += authorizations.urlpatterns
+urlpatterns += directory.urlpatterns
+urlpatterns += bases.urlpatterns
+urlpatterns += farmers.urlpatterns

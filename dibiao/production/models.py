@@ -119,6 +119,7 @@ class ProductionLog(models.Model):
         settings.AUTH_USER_MODEL,
         verbose_name="记录人",
         null=True,
+        blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
     )
@@ -181,7 +182,7 @@ class TrainingSession(models.Model):
     attendee_count = models.PositiveIntegerField("参训人数", validators=[MinValueValidator(1)])
     notes = models.TextField("内容摘要", blank=True)
     recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField("创建时间", default=timezone.now)
 
@@ -319,7 +320,7 @@ class TestReport(models.Model):
     )
     notes = models.TextField("备注", blank=True)
     recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField("录入时间", default=timezone.now)
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
+from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers, status
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -17,10 +19,12 @@ from dibiao.accounts.http import request_user
 from dibiao.accounts.models import Organization
 from dibiao.core.api import ListApi
 from dibiao.core.errors import ForbiddenError
+from dibiao.core.geometry import validate_polygon_text
 from dibiao.core.models import Division
 from dibiao.registry import selectors, services
 from dibiao.registry.choices import ProductCategory, ProductStatus
-from dibiao.registry.models import GIProduct, certificate_number_validator
+from dibiao.registry.models import GIProduct, TechnicalRegulation, certificate_number_validator
+from dibiao.registry.permissions import can_publish_regulation
 
 
 class DivisionRef(serializers.ModelSerializer[Division]):
@@ -58,6 +62,7 @@ class ProductOutput(serializers.ModelSerializer[GIProduct]):
             "certificate_holder",
             "divisions",
             "protected_area",
+            "protected_area_boundary",
             "min_longitude",
             "max_longitude",
             "min_latitude",
@@ -109,6 +114,12 @@ class ProductInput(serializers.Serializer[Any]):
         slug_field="code", queryset=Division.objects.all(), many=True
     )
     protected_area = serializers.CharField(required=False, allow_blank=True)
+    protected_area_boundary = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        validators=[validate_polygon_text],
+        help_text="地域保护范围边界：WGS-84 经纬度的 GeoJSON 面（Polygon/MultiPolygon）",
+    )
     min_longitude = serializers.DecimalField(
         9, 6, required=False, allow_null=True, min_value=-180, max_value=180
     )
@@ -218,3 +229,80 @@ class ProductStatusApi(APIView):
         return Response(
             ProductOutput(selectors.product_get_for_user(user=request.user, pk=pk)).data
         )
+
+
+# --- Production regulations (生产技术规程) ------------------------------------------------------
+
+
+class RegulationOutput(serializers.ModelSerializer[TechnicalRegulation]):
+    status_display = serializers.SerializerMethodField()
+    download_url = serializers.SerializerMethodField(help_text="下载地址（需登录）；没有文件时为空")
+    supersedes = serializers.PrimaryKeyRelatedField[TechnicalRegulation](
+        read_only=True, help_text="替代的版本 id"
+    )
+
+    class Meta:
+        model = TechnicalRegulation
+        fields = [
+            "id",
+            "product",
+            "title",
+            "code",
+            "version",
+            "effective_on",
+            "summary",
+            "status",
+            "status_display",
+            "supersedes",
+            "download_url",
+            "uploaded_at",
+        ]
+
+    def get_status_display(self, obj: TechnicalRegulation) -> str:
+        return str(obj.get_status_display())
+
+    def get_download_url(self, obj: TechnicalRegulation) -> str:
+        if not obj.file:
+            return ""
+        return reverse("registry:regulation-download", args=[obj.product_id, obj.pk])
+
+
+class RegulationInput(serializers.Serializer[Any]):
+    title = serializers.CharField(max_length=200)
+    code = serializers.CharField(max_length=60, required=False, allow_blank=True, default="")
+    version = serializers.CharField(max_length=20)
+    effective_on = serializers.DateField()
+    summary = serializers.CharField(required=False, allow_blank=True, default="")
+    file = serializers.FileField(help_text="规程全文，PDF（按内容判断）")
+
+
+class RegulationListApi(APIView):
+    parser_classes = [MultiPartParser, FormParser]
+
+    @extend_schema(
+        responses=RegulationOutput(many=True),
+        summary="产品的生产技术规程各版本（现行版本在前）",
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        product = selectors.product_get_for_user(user=request.user, pk=pk)
+        rows = selectors.regulation_list_for_product(user=request.user, product=product)
+        return Response(RegulationOutput(rows, many=True).data)
+
+    @extend_schema(
+        request={"multipart/form-data": RegulationInput},
+        responses={201: RegulationOutput},
+        summary="上传生产技术规程新版本（PDF）：成为现行版本，原现行版本改为已替代",
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        product = selectors.product_get_for_user(user=request.user, pk=pk)
+        if not can_publish_regulation(request.user, product):
+            raise ForbiddenError(
+                "只有省级管理员、产品所在县的县级管理员和证书持有人可以上传生产技术规程。"
+            )
+        data = RegulationInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = dict(data.validated_data)
+        regulation = services.regulation_publish(
+            actor=request_user(request), product=product, upload=values.pop("file"), **values
+        )
+        return Response(RegulationOutput(regulation).data, status=status.HTTP_201_CREATED)

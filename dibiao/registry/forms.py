@@ -22,6 +22,7 @@ class ProductForm(forms.ModelForm[GIProduct]):
             "certificate_holder",
             "divisions",
             "protected_area",
+            "protected_area_boundary",
             "min_longitude",
             "max_longitude",
             "min_latitude",
@@ -34,6 +35,9 @@ class ProductForm(forms.ModelForm[GIProduct]):
         widgets = {
             "divisions": forms.SelectMultiple(attrs={"size": 8}),
             "protected_area": forms.Textarea(attrs={"rows": 3}),
+            "protected_area_boundary": forms.Textarea(
+                attrs={"rows": 4, "placeholder": '{"type": "Polygon", "coordinates": [...]}'}
+            ),
             "quality_characteristics": forms.Textarea(attrs={"rows": 3}),
             "story": forms.Textarea(attrs={"rows": 6}),
             "notes": forms.Textarea(attrs={"rows": 3}),
@@ -74,3 +78,21 @@ class ProductDocumentForm(forms.Form):
 class ProductImageForm(forms.Form):
     caption = forms.CharField(label="说明", max_length=200, required=False)
     image = forms.FileField(label="图片", help_text="JPEG、PNG 或 WebP，不超过 20 MB。")
+
+
+# --- Production regulations (生产技术规程) ------------------------------------------------------
+
+
+class RegulationForm(forms.Form):
+    title = forms.CharField(label="规程名称", max_length=200)
+    code = forms.CharField(
+        label="标准编号", max_length=60, required=False, help_text="如 DB14/T 1234-2020"
+    )
+    version = forms.CharField(label="版本", max_length=20, help_text="如 2024 版、V2")
+    effective_on = forms.DateField(
+        label="实施日期", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    summary = forms.CharField(
+        label="主要内容", required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    file = forms.FileField(label="规程文件（PDF）", help_text="只接受 PDF，不超过 20 MB。")

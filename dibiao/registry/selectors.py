@@ -9,8 +9,8 @@ from django.db.models import Prefetch, Q, QuerySet
 
 from dibiao.core.errors import NotFoundError
 from dibiao.core.models import Division
-from dibiao.registry.choices import ProductStatus
-from dibiao.registry.models import GIProduct
+from dibiao.registry.choices import ProductStatus, RegulationStatus
+from dibiao.registry.models import GIProduct, TechnicalRegulation
 
 
 def _with_relations(qs: QuerySet[GIProduct]) -> QuerySet[GIProduct]:
@@ -80,3 +80,35 @@ def product_counts_for_user(*, user: Any) -> dict[str, int]:
         with_certificate=Count("pk", filter=~Q(certificate_number="")),
         without_holder=Count("pk", filter=Q(certificate_holder__isnull=True)),
     )
+
+
+# --- Production regulations (生产技术规程) ------------------------------------------------------
+
+
+def regulation_list_for_product(*, user: Any, product: GIProduct) -> QuerySet[TechnicalRegulation]:
+    """Every version of the product's regulation the user sees: the current one first, then
+    the superseded ones, newest first."""
+    return (
+        TechnicalRegulation.objects.restrict(user)
+        .filter(product=product)
+        .select_related("uploaded_by", "supersedes")
+        .order_by("status", "-effective_on", "-id")  # "current" sorts before "superseded"
+    )
+
+
+def regulation_get_for_user(*, user: Any, product_pk: int, pk: int) -> TechnicalRegulation:
+    regulation = (
+        TechnicalRegulation.objects.restrict(user).filter(product_id=product_pk, pk=pk).first()
+    )
+    if regulation is None:
+        raise NotFoundError("未找到该生产技术规程。")
+    return regulation
+
+
+def regulation_current_public(*, product: GIProduct) -> TechnicalRegulation | None:
+    """The current version shown on the public product page (registered products only)."""
+    if product.status != ProductStatus.REGISTERED:
+        return None
+    return TechnicalRegulation.objects.filter(
+        product=product, status=RegulationStatus.CURRENT
+    ).first()

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import datetime as dt
+from collections.abc import Callable, Iterable
 from decimal import Decimal
 from typing import Any
 
@@ -19,9 +20,15 @@ from dibiao.core.choices import AuditAction
 from dibiao.core.errors import ForbiddenError, NotFoundError
 from dibiao.core.models import Division
 from dibiao.core.uploads import DOCUMENT_KINDS, IMAGE_KINDS, check_upload
-from dibiao.registry.choices import DocumentKind, ProductStatus
+from dibiao.registry.choices import DocumentKind, ProductStatus, RegulationStatus
 from dibiao.registry.errors import RegistryError
-from dibiao.registry.models import GIProduct, ProductDocument, ProductImage
+from dibiao.registry.models import (
+    GIProduct,
+    ProductDocument,
+    ProductImage,
+    TechnicalRegulation,
+)
+from dibiao.registry.permissions import can_publish_regulation
 
 PRODUCT_FIELDS = (
     "name",
@@ -33,6 +40,7 @@ PRODUCT_FIELDS = (
     "announcement",
     "certificate_holder",
     "protected_area",
+    "protected_area_boundary",
     "min_longitude",
     "max_longitude",
     "min_latitude",
@@ -42,6 +50,20 @@ PRODUCT_FIELDS = (
     "notes",
     "sources",
 )
+# Apps above the registry keep facts derived from a product's protected-area boundary (a base's
+# "outside the protected area" flag). The registry cannot import them (dependencies go one way),
+# so they register a listener from their AppConfig.ready(); product_save calls it inside its
+# transaction whenever the boundary changes, so the flags never disagree with the boundary.
+BoundaryListener = Callable[[GIProduct, "User | None"], object]
+_BOUNDARY_LISTENERS: list[BoundaryListener] = []
+
+
+def on_boundary_change(listener: BoundaryListener) -> None:
+    """`listener(product, actor)` runs inside product_save's transaction after a boundary change."""
+    if listener not in _BOUNDARY_LISTENERS:
+        _BOUNDARY_LISTENERS.append(listener)
+
+
 # The timestamp changes on every save; auditing it would make every edit look like a change.
 _NOT_AUDITED = frozenset({"updated_at"})
 
@@ -147,6 +169,7 @@ def product_save(
         before = model_snapshot(product, exclude=_NOT_AUDITED)
         current_divisions = list(product.divisions.all())
     previous_holder_id = product.certificate_holder_id
+    previous_boundary = product.protected_area_boundary
     for name in PRODUCT_FIELDS:
         if name in data:
             value = data[name]
@@ -172,6 +195,9 @@ def product_save(
     product.save()
     if divisions is not None:
         product.divisions.set(new_divisions)
+    if product.protected_area_boundary != previous_boundary:
+        for listener in _BOUNDARY_LISTENERS:
+            listener(product, actor)
     after = model_snapshot(product, exclude=_NOT_AUDITED)
     audit_record(
         actor=actor,
@@ -278,3 +304,87 @@ def product_image_add(
         changes={"after": {"product": product.pk, "file": image_row.image.name}},
     )
     return image_row
+
+
+# --- Production regulations (生产技术规程) ------------------------------------------------------
+
+
+@transaction.atomic
+def regulation_publish(
+    *,
+    actor: User | None,
+    product: GIProduct,
+    title: str,
+    version: str,
+    effective_on: dt.date,
+    upload: UploadedFile,
+    code: str = "",
+    summary: str = "",
+) -> TechnicalRegulation:
+    """Publish a new version of the product's production regulation (a PDF). It becomes the
+    current one and the previous current version is superseded, in one transaction under the
+    product's row lock, so two uploads at once cannot both become current."""
+    if actor is not None:
+        if not GIProduct.objects.restrict(actor).filter(pk=product.pk).exists():
+            raise NotFoundError("未找到该产品。")
+        if not can_publish_regulation(actor, product):
+            raise ForbiddenError(
+                "只有省级管理员、产品所在县的县级管理员和证书持有人可以上传生产技术规程。"
+            )
+    product = GIProduct.objects.select_for_update().get(pk=product.pk)
+    if product.status != ProductStatus.REGISTERED:
+        raise RegistryError("product_cancelled", "产品已注销，不能再发布生产技术规程。")
+    title, version, code = title.strip(), version.strip(), code.strip()
+    if not title:
+        raise RegistryError("title_required", "请填写规程名称。")
+    if not version:
+        raise RegistryError("version_required", "请填写版本号。")
+    if TechnicalRegulation.objects.filter(product=product, version=version).exists():
+        raise RegistryError(
+            "duplicate_version", f"该产品已有版本“{version}”的规程，请使用新的版本号。"
+        )
+    checked = check_upload(upload, allowed=frozenset({"pdf"}))
+    upload.name = checked.download_name
+    current = (
+        TechnicalRegulation.objects.select_for_update()
+        .filter(product=product, status=RegulationStatus.CURRENT)
+        .first()
+    )
+    if current is not None:
+        # First, or the one-current constraint would refuse the new row.
+        current.status = RegulationStatus.SUPERSEDED
+        current.save(update_fields=["status"])
+        audit_record(
+            actor=actor,
+            action=AuditAction.TRANSITION,
+            obj=current,
+            changes={
+                "before": {"status": RegulationStatus.CURRENT},
+                "after": {"status": RegulationStatus.SUPERSEDED},
+            },
+            detail=f"被版本“{version}”替代",
+        )
+    regulation = TechnicalRegulation(
+        product=product,
+        title=title,
+        code=code,
+        version=version,
+        effective_on=effective_on,
+        summary=summary.strip(),
+        file=upload,
+        status=RegulationStatus.CURRENT,
+        supersedes=current,
+        uploaded_by=actor,
+    )
+    try:
+        regulation.full_clean(exclude=["file", "uploaded_by", "supersedes", "product"])
+    except ValidationError as exc:
+        raise RegistryError("invalid_regulation", "；".join(exc.messages)) from exc
+    regulation.save()
+    audit_record(
+        actor=actor,
+        action=AuditAction.CREATE,
+        obj=regulation,
+        changes={"after": model_snapshot(regulation)},
+    )
+    return regulation

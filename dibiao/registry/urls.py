@@ -23,6 +23,21 @@ urlpatterns = [
         views.product_image,
         name="product-image",
     ),
+    path(
+        "registry/products/<int:pk>/regulations/new/",
+        views.regulation_upload,
+        name="regulation-upload",
+    ),
+    path(
+        "registry/products/<int:pk>/regulations/<int:regulation_pk>/",
+        views.regulation_download,
+        name="regulation-download",
+    ),
+    path(
+        "products/<int:pk>/regulation/",
+        views.public_regulation_download,
+        name="public-regulation-download",
+    ),
     path("products/", views.public_product_list, name="public-product-list"),
     path("products/<int:pk>/", views.public_product_detail, name="public-product-detail"),
     path(

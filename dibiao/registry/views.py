@@ -7,6 +7,7 @@ from django.db.models import Q
 from django.http import FileResponse, Http404, HttpRequest
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from dibiao.accounts import permissions as perms
@@ -19,6 +20,7 @@ from dibiao.core.errors import DomainError
 from dibiao.core.excel import xlsx_response
 from dibiao.core.models import Division
 from dibiao.core.paging import paginate
+from dibiao.core.uploads import clean_filename
 from dibiao.registry import selectors, services
 from dibiao.registry.choices import ProductCategory, ProductStatus
 from dibiao.registry.forms import (
@@ -26,8 +28,10 @@ from dibiao.registry.forms import (
     ProductForm,
     ProductImageForm,
     ProductStatusForm,
+    RegulationForm,
 )
-from dibiao.registry.models import GIProduct
+from dibiao.registry.models import GIProduct, TechnicalRegulation
+from dibiao.registry.permissions import can_publish_regulation
 
 EXPORT_HEADERS = [
     "产品名称",
@@ -132,6 +136,7 @@ def product_detail(request: AuthedRequest, pk: int) -> HttpResponseBase:
         "status_form": ProductStatusForm(allowed=services.product_next_statuses(product)),
         "document_form": ProductDocumentForm(),
         "image_form": ProductImageForm(),
+        **_regulation_context(request, product),
     }
     return render(request, "registry/product_detail.html", context)
 
@@ -281,7 +286,11 @@ def public_product_list(request: HttpRequest) -> HttpResponseBase:
 
 def public_product_detail(request: HttpRequest, pk: int) -> HttpResponseBase:
     product = selectors.product_get_public(pk=pk)
-    return render(request, "registry/public_product_detail.html", {"product": product})
+    context = {
+        "product": product,
+        "regulation": selectors.regulation_current_public(product=product),
+    }
+    return render(request, "registry/public_product_detail.html", context)
 
 
 def public_product_image(request: HttpRequest, pk: int, image_pk: int) -> HttpResponseBase:
@@ -292,3 +301,84 @@ def public_product_image(request: HttpRequest, pk: int, image_pk: int) -> HttpRe
     response = FileResponse(image.image.open("rb"))
     response["Cache-Control"] = "public, max-age=86400"
     return response
+
+
+# --- Production regulations (生产技术规程) ------------------------------------------------------
+
+
+def _regulation_context(request: AuthedRequest, product: GIProduct) -> dict[str, object]:
+    can_publish = can_publish_regulation(request.user, product)
+    return {
+        "regulations": selectors.regulation_list_for_product(user=request.user, product=product),
+        "can_publish_regulation": can_publish,
+        "regulation_form": RegulationForm() if can_publish else None,
+    }
+
+
+def _regulation_file(regulation: TechnicalRegulation) -> FileResponse:
+    if not regulation.file:
+        raise Http404
+    name = clean_filename(f"{regulation.title}（{regulation.version}）.pdf")
+    response = FileResponse(
+        regulation.file.open("rb"),
+        as_attachment=True,
+        filename=name,
+        content_type="application/pdf",
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@require_POST
+@login_required
+def regulation_upload(request: AuthedRequest, pk: int) -> HttpResponseBase:
+    _staff(request)
+    product = _get(request, pk)
+    if not can_publish_regulation(request.user, product):
+        raise PermissionDenied
+    form = RegulationForm(request.POST, request.FILES)
+    if not form.is_valid():
+        messages.error(
+            request,
+            "；".join(
+                f"{form.fields[name].label}：{e}" if name in form.fields else str(e)
+                for name, errors in form.errors.items()
+                for e in errors
+            ),
+        )
+    else:
+        data = form.cleaned_data
+        try:
+            regulation = services.regulation_publish(
+                actor=request.user,
+                product=product,
+                title=data["title"],
+                code=data["code"],
+                version=data["version"],
+                effective_on=data["effective_on"],
+                summary=data["summary"],
+                upload=data["file"],
+            )
+        except DomainError as exc:
+            messages.error(request, f"未上传：{exc.message}")
+        else:
+            messages.success(request, f"生产技术规程“{regulation}”已发布为现行版本。")
+    return redirect(f"{reverse('registry:product-detail', args=[pk])}#regulations")
+
+
+@login_required
+def regulation_download(request: AuthedRequest, pk: int, regulation_pk: int) -> HttpResponseBase:
+    _staff(request)
+    regulation = selectors.regulation_get_for_user(
+        user=request.user, product_pk=pk, pk=regulation_pk
+    )
+    return _regulation_file(regulation)
+
+
+def public_regulation_download(request: HttpRequest, pk: int) -> HttpResponseBase:
+    """The current regulation of a registered product, for anyone."""
+    product = selectors.product_get_public(pk=pk)
+    regulation = selectors.regulation_current_public(product=product)
+    if regulation is None:
+        raise Http404
+    return _regulation_file(regulation)

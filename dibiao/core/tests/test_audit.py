@@ -87,3 +87,11 @@ def test_client_ip_trusts_forwarded_for_only_from_trusted_proxies(
     settings.TRUSTED_PROXIES = frozenset(trusted)
     request = rf.get("/", REMOTE_ADDR=remote, HTTP_X_FORWARDED_FOR=forwarded)
     assert client_ip_from(request) == expected
+
+
+def test_snapshot_of_an_empty_file_field_is_an_empty_name():
+    # An empty FieldFile has no url (asking raises ValueError): the snapshot must not ask.
+    from dibiao.registry.models import TechnicalRegulation
+
+    snapshot = model_snapshot(TechnicalRegulation(title="规程", version="1"))
+    assert snapshot["file"] == ""

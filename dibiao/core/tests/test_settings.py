@@ -16,7 +16,7 @@ def _manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]
     base = {
         k: v
         for k, v in os.environ.items()
-        if k not in {"SECRET_KEY", "DEBUG", "DIBIAO_ENVIRONMENT"}
+        if k not in {"SECRET_KEY", "DIBIAO_PII_KEY", "DEBUG", "DIBIAO_ENVIRONMENT"}
     }
     return subprocess.run(  # noqa: S603 (fixed arguments)
         [sys.executable, "manage.py", *args],
@@ -38,6 +38,7 @@ def test_check_deploy_prints_no_warnings_with_production_values(tmp_path):
         env={
             "DIBIAO_ENVIRONMENT": "production",
             "SECRET_KEY": secrets.token_urlsafe(64),
+            "DIBIAO_PII_KEY": secrets.token_urlsafe(48),
             "ALLOWED_HOSTS": "dibiao.example.cn",
             "DIBIAO_VAR_DIR": str(tmp_path),
             "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
@@ -68,6 +69,7 @@ def test_load_demo_is_refused_in_production(tmp_path):
         env={
             "DIBIAO_ENVIRONMENT": "production",
             "SECRET_KEY": secrets.token_urlsafe(64),
+            "DIBIAO_PII_KEY": secrets.token_urlsafe(48),
             "ALLOWED_HOSTS": "x.cn",
             "DIBIAO_VAR_DIR": str(tmp_path),
             "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
@@ -88,3 +90,18 @@ def test_production_refuses_to_start_without_secret_key(tmp_path):
     )
     assert result.returncode != 0
     assert "SECRET_KEY must be set in production" in result.stderr
+
+
+def test_production_refuses_to_start_without_the_personal_data_key(tmp_path):
+    result = _manage(
+        "check",
+        env={
+            "DIBIAO_ENVIRONMENT": "production",
+            "SECRET_KEY": secrets.token_urlsafe(64),
+            "ALLOWED_HOSTS": "x.cn",
+            "DIBIAO_VAR_DIR": str(tmp_path),
+        },
+    )
+    assert result.returncode != 0
+    assert "DIBIAO_PII_KEY must be set in production" in result.stderr
+    assert not (tmp_path / "pii_key").exists()

@@ -20,6 +20,10 @@ from rest_framework.test import APIClient
 from dibiao.accounts.choices import OrganizationKind, Role
 from dibiao.accounts.models import Membership, User
 from dibiao.core.models import AuditLog, Division
+from dibiao.producers.choices import BaseKind
+from dibiao.producers.models import Producer
+from dibiao.production import choices as production_choices
+from dibiao.production.models import RestrictedSubstance
 from dibiao.registry.models import GIProduct
 
 pytestmark = pytest.mark.django_db
@@ -48,6 +52,22 @@ EXPECTED_USERNAMES = {
     *(f"countygov_{code}" for code in PRODUCT_COUNTY_CODES),
     *(f"expert{n}" for n in range(1, 6)),
     *(f"producer_{n}" for n in range(1, 7)),
+    # The demo cooperatives of issue 4 (where the certificate holder is not a cooperative).
+    *(
+        f"coop_{code}"
+        for code in (
+            "141022",
+            "140321",
+            "140223",
+            "140221",
+            "140404",
+            "140932",
+            "140729",
+            "140521",
+            "140603",
+            "140121",
+        )
+    ),
 }
 DEMO_PASSWORD = "Shanxi-Demo-2021!"
 
@@ -92,13 +112,13 @@ def token_for(username: str, password: str):
 # --- what is loaded ---------------------------------------------------------------------------
 
 
-def test_demo_loads_twelve_products_129_divisions_and_the_47_named_accounts(demo):
+def test_demo_loads_twelve_products_129_divisions_and_the_57_named_accounts(demo):
     assert GIProduct.objects.count() == 12
     assert Division.objects.count() == 129
     assert Division.objects.filter(level="city").count() == 11
     assert set(User.objects.values_list("username", flat=True)) == EXPECTED_USERNAMES
-    assert len(EXPECTED_USERNAMES) == 47
-    assert "新增账号 47 个，新增产品 12 个" in demo
+    assert len(EXPECTED_USERNAMES) == 57
+    assert "新增账号 57 个，新增产品 12 个" in demo
     assert f"演示密码：{DEMO_PASSWORD}（来自 DIBIAO_DEMO_PASSWORD）" in demo
 
 
@@ -134,7 +154,9 @@ def test_each_certificate_holder_gets_one_producer_account_in_its_organization(d
             "certificate_holder__name", flat=True
         )
     )
-    producers = Membership.objects.filter(role=Role.PRODUCER).select_related("organization")
+    producers = Membership.objects.filter(
+        role=Role.PRODUCER, user__username__startswith="producer_"
+    ).select_related("organization")
 
     assert len(holders) == 6
     assert {m.organization.name for m in producers} == holders
@@ -292,3 +314,58 @@ def test_programs_api_shows_the_2021_program_with_its_allocations(demo):
     assert Decimal(program["allocated_total"]) == Decimal("35400000.00")
     (county_view,) = programs_as("county_140121")
     assert [a["product"]["name"] for a in county_view["allocations"]] == ["清徐葡萄"]
+
+
+# --- issue 4: producers, bases, logs, training, tests ------------------------------------------
+
+
+def test_every_product_has_a_core_base_a_scale_operator_logs_training_and_a_test(demo):
+    for product in GIProduct.objects.all():
+        assert product.bases.filter(kind=BaseKind.CORE).exists(), product.name
+        assert product.producers.filter(is_scale_operator=True).exists(), product.name
+        assert product.trainings.exists(), product.name
+        assert product.test_reports.filter(result=production_choices.TestResult.PASS).exists(), (
+            product.name
+        )
+        logs = product.logs.all()
+        assert logs.filter(kind=production_choices.LogKind.HARVEST).exists(), product.name
+        assert logs.filter(
+            kind=production_choices.LogKind.INPUT, safety_interval_days__isnull=False
+        ).exists()
+        months = {log.day.month for log in logs}
+        assert len(months) >= 4, (product.name, months)  # a season, not one day
+
+
+def test_every_scale_operator_holds_an_agreement_valid_today(demo):
+    for operator in Producer.objects.filter(is_scale_operator=True):
+        agreements = operator.authorizations.all()
+        assert any(a.is_valid_today for a in agreements), operator.name
+
+
+def test_farmers_driven_grow_and_households_are_sealed(demo):
+    operator = Producer.objects.filter(is_scale_operator=True).order_by("pk")[0]
+    years = sorted(operator.farmer_links.all(), key=lambda link: link.year)
+    assert len(years) == 2
+    assert years[1].per_capita_income > years[0].per_capita_income
+    household = operator.households.all()[0]
+    assert "*" in household.name_masked
+    assert household.name_sealed.startswith("k1.")
+
+
+def test_graded_products_get_their_grade_from_the_measured_item(demo):
+    grapes = GIProduct.objects.get(name="清徐葡萄")
+    report = grapes.test_reports.get()
+    assert report.grade is not None
+    assert report.grade.name == "特级"  # 18.6 % soluble solids against 特级 ≥ 18
+
+
+def test_the_national_banned_list_is_loaded_with_its_source(demo):
+    banned = RestrictedSubstance.objects.filter(kind="banned")
+    assert banned.count() >= 40
+    assert all(s.restriction_list.source for s in banned)
+
+
+def test_a_demo_cooperative_signs_in_and_sees_only_its_own_bases(demo):
+    client = api_as("coop_140121")
+    names = {row["name"] for row in client.get("/api/v1/bases/").json()["results"]}
+    assert names == {"马峪乡葡萄核心生产基地（演示）"}

@@ -1,0 +1,41 @@
+from __future__ import annotations
+
+import pytest
+
+from dibiao.accounts.choices import Role
+from dibiao.portal.navigation import _items
+from dibiao.testing.factories import producer_user, user_with_role
+
+pytestmark = pytest.mark.django_db
+
+
+def _labels(user):
+    return [label for label, _ in _items(user)]
+
+
+def test_a_producer_sees_its_production_pages_and_not_the_project(tree):
+    user, _ = producer_user(tree["c1a"])
+    labels = _labels(user)
+    for label in ("主体名录", "生产基地", "生产日志", "标志授权", "培训", "检测报告"):
+        assert label in labels
+    assert "保护工程" not in labels
+
+
+def test_a_lab_sees_test_reports_only_of_the_production_pages(tree, lab_user):
+    labels = _labels(lab_user)
+    assert "检测报告" in labels
+    assert "主体名录" not in labels
+    assert "生产日志" not in labels
+
+
+def test_an_expert_sees_no_producer_data(tree):
+    labels = _labels(user_with_role(Role.EXPERT, tree["p"]))
+    assert "我的评审" in labels
+    assert not {"主体名录", "生产日志", "检测报告"} & set(labels)
+
+
+def test_every_production_link_opens_for_a_county_admin(client, county_admin):
+    client.force_login(county_admin)
+    for label, url in _items(county_admin):
+        if label in {"主体名录", "生产基地", "生产日志", "标志授权", "培训", "检测报告"}:
+            assert client.get(url).status_code == 200, label
