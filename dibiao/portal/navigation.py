@@ -53,17 +53,61 @@ def _items(user: Any) -> list[tuple[str, str]]:
     return items
 
 
-def navigation(request: HttpRequest) -> dict[str, Any]:
-    user = request.user
-    path = request.path
-    home = reverse("portal:home")
-    nav = [
+# Links shown under one menu when the user has more than one of them (a county bureau's bar
+# would otherwise wrap over four lines); a group of one is shown as its plain link.
+GROUPS: dict[str, str] = {
+    "申报评审": "保护工程",
+    "保护工程": "保护工程",
+    "进展调度": "保护工程",
+    "公示管理": "保护工程",
+    "工作档案": "保护工程",
+    "主体名录": "生产主体",
+    "生产基地": "生产主体",
+    "标志授权": "生产主体",
+    "生产日志": "生产档案",
+    "培训": "生产档案",
+    "检测报告": "生产档案",
+    "组织机构": "系统管理",
+    "账号管理": "系统管理",
+    "角色授权": "系统管理",
+    "安全策略": "系统管理",
+    "产品公示": "公开信息",
+    "项目公示": "公开信息",
+}
+
+
+def nav_entries(items: list[tuple[str, str]], path: str, home: str) -> list[dict[str, Any]]:
+    """The bar's entries in order of first appearance: links, and groups with their links."""
+    links = [
         {
             "label": label,
             "url": url,
             "active": path == url or (url != home and path.startswith(url)),
         }
-        for label, url in _items(user)
+        for label, url in items
     ]
+    sizes: dict[str, int] = {}
+    for link in links:
+        group = GROUPS.get(link["label"])
+        if group:
+            sizes[group] = sizes.get(group, 0) + 1
+    entries: list[dict[str, Any]] = []
+    groups: dict[str, dict[str, Any]] = {}
+    for link in links:
+        group = GROUPS.get(link["label"])
+        if not group or sizes[group] < 2:
+            entries.append(link)
+            continue
+        if group not in groups:
+            groups[group] = {"label": group, "children": [], "active": False}
+            entries.append(groups[group])
+        groups[group]["children"].append(link)
+        groups[group]["active"] = groups[group]["active"] or link["active"]
+    return entries
+
+
+def navigation(request: HttpRequest) -> dict[str, Any]:
+    user = request.user
+    nav = nav_entries(_items(user), request.path, reverse("portal:home"))
     labels = [Role(code).label for code in sorted(perms.role_codes(user))]
     return {"nav_items": nav, "role_labels": labels}
