@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 8000
 VENDOR := dibiao/core/static/vendor
 
-.PHONY: install assets run test lint typecheck pytest bench bench-ledger clean
+.PHONY: install assets run test lint typecheck pytest bench bench-ledger bench-producers clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -54,6 +54,11 @@ bench: install
 # The fund ledger under contention (PostgreSQL): 100 runs of 50 parallel payments.
 bench-ledger: install
 	DATABASE_URL=$${DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/postgres} $(BIN)/python -m bench.ledger_race
+
+# The producer directory and production logs: a 20,000-row import, logs under the pre-harvest
+# check on a base with 10,000 logs, the directory list with 50,000 producers.
+bench-producers: install
+	$(BIN)/python -m bench.producers
 
 clean:
 	rm -rf $(VENV) node_modules $(VENDOR) .mypy_cache .ruff_cache .pytest_cache

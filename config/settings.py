@@ -124,6 +124,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "dibiao.core.middleware.RequestContextMiddleware",
+    "dibiao.core.middleware.RejectNulMiddleware",
     "dibiao.core.middleware.DomainErrorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "dibiao.accounts.middleware.IdleTimeoutMiddleware",

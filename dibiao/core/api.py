@@ -117,6 +117,8 @@ def int_query_param(request: Request, name: str) -> int | None:
     raw = request.query_params.get(name, "").strip()
     if not raw:
         return None
-    if not raw.isdigit():
+    # isdigit() alone admits "²" and other digits int() refuses; more than 18 digits overflow
+    # the 64-bit id columns. Both are bad input, not a server error.
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 18:
         raise serializers.ValidationError({name: ["请输入整数 id。"]})
     return int(raw)

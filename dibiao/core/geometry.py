@@ -73,7 +73,7 @@ def parse_polygon(text: str) -> Polygon | MultiPolygon:
     collection of one Feature); every refusal is a ValidationError saying what is wrong."""
     try:
         data = json.loads(text)
-    except (TypeError, ValueError) as exc:
+    except (TypeError, ValueError, RecursionError) as exc:  # RecursionError: [[[[… nested deep
         raise ValidationError(
             "不是有效的 GeoJSON 文本（JSON 格式错误）。", code="geojson_syntax"
         ) from exc

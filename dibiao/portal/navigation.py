@@ -78,7 +78,7 @@ GROUPS: dict[str, str] = {
 
 def nav_entries(items: list[tuple[str, str]], path: str, home: str) -> list[dict[str, Any]]:
     """The bar's entries in order of first appearance: links, and groups with their links."""
-    links = [
+    links: list[dict[str, Any]] = [
         {
             "label": label,
             "url": url,

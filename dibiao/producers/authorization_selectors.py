@@ -109,9 +109,11 @@ def applicable_products(*, producers: QuerySet[Producer]) -> QuerySet[GIProduct]
 
 
 def authorization_list_public(*, product: GIProduct) -> QuerySet[LabelAuthorization]:
-    """The entities authorized to use the product's label today (公开: no personal data)."""
+    """The entities authorized to use the product's label today (公开: no personal data).
+    A suspended or closed entity is left out, whatever its agreement says: it may not use the
+    label (`producer_may_receive_codes`), so the public must not be told it may."""
     return (
-        LabelAuthorization.objects.filter(product=product)
+        LabelAuthorization.objects.filter(product=product, producer__status=ProducerStatus.ACTIVE)
         .filter(_valid_on(timezone.localdate()))
         .select_related("producer__division__parent")
         .only(

@@ -26,6 +26,7 @@ from dibiao.producers.rules import (
 )
 from dibiao.producers.services.bases import BaseInput
 from dibiao.producers.services.directory import ProducerInput
+from dibiao.producers.services.farmers import MAX_DRIVEN
 from dibiao.registry.models import GIProduct
 
 MAX_GEOJSON_BYTES = 5 * 1024 * 1024
@@ -394,8 +395,8 @@ class BaseStatusForm(forms.Form):
 
 class FarmerLinkForm(forms.Form):
     year = forms.IntegerField(label="年度", min_value=2000, max_value=2100)
-    households = forms.IntegerField(label="带动农户（户）", min_value=0)
-    people = forms.IntegerField(label="带动人数（人）", min_value=0)
+    households = forms.IntegerField(label="带动农户（户）", min_value=0, max_value=MAX_DRIVEN)
+    people = forms.IntegerField(label="带动人数（人）", min_value=0, max_value=MAX_DRIVEN)
     per_capita_income = forms.DecimalField(
         label="带动农户人均可支配收入（元）",
         max_digits=12,

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import zipfile
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -24,7 +23,6 @@ from typing import Any, Generic, TypeVar
 
 from django.core.exceptions import ValidationError
 from openpyxl import load_workbook
-from openpyxl.utils.exceptions import InvalidFileException
 
 from dibiao.accounts.choices import Role
 from dibiao.accounts.models import User
@@ -172,15 +170,23 @@ def _header_key(spec: ImportSpec[Any], header: tuple[Any, ...]) -> dict[int, str
     return found
 
 
+def _unreadable() -> ProducersError:
+    return ProducersError("unreadable_file", "无法读取该 Excel 文件，请用导入模板重新保存。")
+
+
 def _rows(upload: Any) -> Generator[tuple[Any, ...], None, None]:
+    # A damaged workbook (a sheet or the styles that are not XML, a number cell holding text, a
+    # shared string that is not there ...) fails wherever openpyxl happens to read it: at
+    # opening, or only when its row is reached. Whatever it raises, the file is unreadable (the
+    # consumer's own errors do not pass through this generator).
     try:
         workbook = load_workbook(upload, read_only=True, data_only=True)
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
-        raise ProducersError(
-            "unreadable_file", "无法读取该 Excel 文件，请用导入模板重新保存。"
-        ) from exc
+    except Exception as exc:
+        raise _unreadable() from exc
     try:
         yield from workbook.worksheets[0].iter_rows(values_only=True)
+    except Exception as exc:
+        raise _unreadable() from exc
     finally:
         workbook.close()
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -27,6 +28,7 @@ from dibiao.accounts.scoping import scope_for
 from dibiao.core import pii
 from dibiao.core.errors import NotFoundError
 from dibiao.core.identifiers import normalise_code
+from dibiao.core.masking import mask_id_number, mask_phone
 from dibiao.producers.choices import AuthorizationStatus, ProducerStatus
 from dibiao.producers.models import (
     FarmerLink,
@@ -35,18 +37,21 @@ from dibiao.producers.models import (
     Producer,
     ProductionBase,
 )
-from dibiao.producers.rules import phone_digits
+from dibiao.producers.rules import LANDLINE, MOBILE, phone_digits
 from dibiao.registry.models import GIProduct
 
 # --- Directory (生产经营主体名录) --------------------------------------------------------------
 
+ID_NUMBER = re.compile(r"\d{17}[\dX]", re.IGNORECASE)
+
 
 def label_user_condition(day: dt.date) -> Exists:
-    """The entry holds a label-use authorization in force on `day` (the query form of
-    `LabelAuthorization.is_valid_on`)."""
+    """The entry is active and holds a label-use authorization in force on `day` (the query
+    form of `authorization_selectors.producer_may_receive_codes`, for any product)."""
     return Exists(
         LabelAuthorization.objects.filter(
             producer=OuterRef("pk"),
+            producer__status=ProducerStatus.ACTIVE,
             status=AuthorizationStatus.APPROVED,
             valid_from__lte=day,
             valid_until__gte=day,
@@ -65,6 +70,20 @@ def _search(q: str) -> Q:
     if len(code) == 18:
         condition |= Q(id_number_digest=pii.digest(code))
     return condition
+
+
+def masked_search_term(q: str) -> str:
+    """`q` as an audit row may keep it: a full phone or ID number (what `_search` looks up
+    by digest) masked, anything else as typed."""
+    digits = phone_digits(q)
+    if digits.isdigit() and (MOBILE.fullmatch(digits) or LANDLINE.fullmatch(digits)):
+        return mask_phone(digits)
+    code = normalise_code(q)
+    if ID_NUMBER.fullmatch(code):
+        return mask_id_number(code)
+    # A number inside other text is not searched for, but is still not kept in clear.
+    text = ID_NUMBER.sub(lambda m: mask_id_number(m.group()), q)
+    return MOBILE.sub(lambda m: mask_phone(m.group()), text)
 
 
 def producer_list_for_user(
@@ -108,6 +127,16 @@ def producer_get_for_user(*, user: Any, pk: int) -> Producer:
 
 def producer_product_choices(*, user: Any) -> QuerySet[GIProduct]:
     return GIProduct.objects.restrict(user).order_by("name", "id")
+
+
+def base_product_choices(*, user: Any) -> QuerySet[GIProduct]:
+    """Products a base in the user's scope may be for: those in its scope and those the
+    entries in its scope produce. A producer's scope holds only the products it is the
+    certificate holder of, yet it keeps bases for every product it produces."""
+    produced = Producer.objects.restrict(user).values("products")
+    return GIProduct.objects.filter(
+        Q(pk__in=GIProduct.objects.restrict(user).values("pk")) | Q(pk__in=produced)
+    ).order_by("name", "id")
 
 
 # --- Production bases (核心生产基地 / 特色品种繁育基地) ------------------------------------------

@@ -21,9 +21,9 @@ from dibiao.core.models import Division
 from dibiao.producers import selectors
 from dibiao.producers.api.common import (
     IDEMPOTENCY_HEADER,
+    BaseProductField,
     ProducersRefOutput,
     ScopedProducerField,
-    ScopedProductField,
     require,
 )
 from dibiao.producers.choices import BaseKind, BaseStatus
@@ -95,7 +95,7 @@ class ProductionBaseOutput(serializers.ModelSerializer[ProductionBase]):
 
 
 class ProductionBaseWriteInput(serializers.Serializer[Any]):
-    product = ScopedProductField(help_text="地理标志产品 id（须为该主体登记生产的产品）")
+    product = BaseProductField(help_text="地理标志产品 id（须为该主体登记生产的产品）")
     kind = serializers.ChoiceField(choices=BaseKind.choices)
     name = serializers.CharField(max_length=100)
     division = serializers.SlugRelatedField(

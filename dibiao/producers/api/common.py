@@ -50,6 +50,12 @@ class ScopedProductField(ScopedRelatedField):
 
 
 @extend_schema_field(OpenApiTypes.INT)
+class BaseProductField(ScopedRelatedField):
+    def rows(self, user: Any) -> QuerySet[GIProduct]:
+        return selectors.base_product_choices(user=user)
+
+
+@extend_schema_field(OpenApiTypes.INT)
 class ScopedOrganizationField(ScopedRelatedField):
     def rows(self, user: Any) -> QuerySet[Organization]:
         return Organization.objects.restrict(user)

@@ -58,7 +58,9 @@ class ProducerOutput(serializers.ModelSerializer[Producer]):
     division = serializers.CharField(source="division.code", read_only=True)
     division_name = serializers.CharField(source="division.name", read_only=True)
     products = ProducersRefOutput(many=True, read_only=True)
-    is_label_user = serializers.SerializerMethodField(help_text="持有今日有效的标志使用授权")
+    is_label_user = serializers.SerializerMethodField(
+        help_text="主体状态正常且持有今日有效的标志使用授权"
+    )
 
     class Meta:
         model = Producer

@@ -64,8 +64,8 @@ class FarmerLinkOutput(serializers.ModelSerializer[FarmerLink]):
 
 
 class FarmerLinkUpdateInput(serializers.Serializer[Any]):
-    households = serializers.IntegerField(min_value=0)
-    people = serializers.IntegerField(min_value=0)
+    households = serializers.IntegerField(min_value=0, max_value=services.MAX_DRIVEN)
+    people = serializers.IntegerField(min_value=0, max_value=services.MAX_DRIVEN)
     per_capita_income = serializers.DecimalField(
         max_digits=12, decimal_places=2, min_value=Decimal(0)
     )

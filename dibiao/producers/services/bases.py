@@ -9,8 +9,10 @@ is no boundary, must lie within it). When a product's polygon changes, the regis
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 import shapely
 from django.core.exceptions import ValidationError
@@ -39,7 +41,17 @@ BASE_TRANSITIONS: dict[str, frozenset[str]] = {
 }
 INITIAL_STATUSES = frozenset({BaseStatus.ACTIVE, BaseStatus.BUILDING})
 COORDINATE = Decimal("0.000001")
-SNAPSHOT_EXCLUDE = frozenset({"updated_at"})
+SNAPSHOT_EXCLUDE = frozenset({"updated_at", "boundary"})
+
+
+def _snapshot(base: ProductionBase) -> dict[str, Any]:
+    """The audited state. A boundary can be megabytes of coordinates: the audit row keeps its
+    SHA-256 (which shows that and when it changed) and the record keeps the polygon."""
+    snapshot = model_snapshot(base, exclude=SNAPSHOT_EXCLUDE)
+    snapshot["boundary_sha256"] = (
+        hashlib.sha256(base.boundary.encode()).hexdigest() if base.boundary else ""
+    )
+    return snapshot
 
 
 @dataclass(frozen=True)
@@ -207,7 +219,7 @@ def base_create(
         actor=actor,
         action=AuditAction.CREATE,
         obj=base,
-        changes={"after": model_snapshot(base, exclude=SNAPSHOT_EXCLUDE)},
+        changes={"after": _snapshot(base)},
     )
     return base
 
@@ -217,7 +229,7 @@ def base_update(*, actor: User | None, base: ProductionBase, data: BaseInput) ->
     base = _lock_base(actor, base)
     if actor is not None:
         _require(can_manage_bases(actor, base.producer), "没有修改该基地的权限。")
-    before = model_snapshot(base, exclude=SNAPSHOT_EXCLUDE)
+    before = _snapshot(base)
     _fill(actor, base, data)
     base.updated_at = timezone.now()
     _save(base)
@@ -225,7 +237,7 @@ def base_update(*, actor: User | None, base: ProductionBase, data: BaseInput) ->
         actor=actor,
         action=AuditAction.UPDATE,
         obj=base,
-        changes=snapshot_diff(before, model_snapshot(base, exclude=SNAPSHOT_EXCLUDE)),
+        changes=snapshot_diff(before, _snapshot(base)),
     )
     return base
 

@@ -22,6 +22,9 @@ from dibiao.producers.permissions import can_manage_farmers
 from dibiao.producers.rules import FieldError, as_field_error, parse_decimal
 
 FIRST_YEAR = 2000
+# More households or people than one entity could drive; a typo with extra zeros is refused
+# here rather than overflowing the integer column.
+MAX_DRIVEN = 10_000_000
 SNAPSHOT_EXCLUDE = frozenset({"updated_at"})
 DUPLICATE_YEAR = "该主体该年度的带动农户情况已填报，请修改原记录。"
 
@@ -55,6 +58,12 @@ def _fill(
 ) -> None:
     if households < 0 or people < 0:
         raise FieldError("households", "invalid_count", "户数和人数不能为负数。")
+    if households > MAX_DRIVEN or people > MAX_DRIVEN:
+        raise FieldError(
+            "people" if people > MAX_DRIVEN else "households",
+            "invalid_count",
+            f"户数和人数不能超过 {MAX_DRIVEN:,}。",
+        )
     if people < households:
         raise FieldError("people", "people_below_households", "带动人数不应少于带动户数。")
     link.households, link.people = households, people

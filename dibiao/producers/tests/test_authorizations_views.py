@@ -12,10 +12,13 @@ import re
 import pytest
 from django.test import Client
 from django.urls import reverse
+from rest_framework.test import APIClient
 
 from dibiao.core.models import AuditLog
 from dibiao.producers.models import LabelAuthorization
+from dibiao.producers.selectors import producer_list_for_user
 from dibiao.producers.services import authorizations as services
+from dibiao.producers.services import directory as services_directory
 from dibiao.producers.tests.authorization_fixtures import (  # noqa: F401 (fixtures)
     YEAR,
     applicant,
@@ -402,6 +405,24 @@ def test_public_list_shows_only_agreements_valid_today(
     assert "5 kg 礼盒装" in body
     assert "停用果园" not in body
     assert next_year.number not in body
+
+
+@pytest.mark.parametrize("status", ["suspended", "closed"])
+def test_public_list_and_directory_leave_out_a_suspended_or_closed_producer(
+    approved, applicant, product, county_admin, status
+):
+    # The agreement is still in force on paper; the entity may not receive codes, so it is no
+    # label user on the public list, in the directory or in the API.
+    services_directory.producer_set_status(
+        actor=county_admin, producer=applicant, status=status, reason="停业整顿"
+    )
+    page = Client().get(reverse("producers:public-authorized-list", args=[product.pk]))
+    assert list(page.context["object_list"]) == []
+    api = APIClient().get(f"/api/v1/public/products/{product.pk}/authorized-users/")
+    assert api.json()["count"] == 0
+    [row] = producer_list_for_user(user=county_admin)
+    assert row.is_label_user is False  # type: ignore[attr-defined]  # annotated
+    assert producer_list_for_user(user=county_admin, label_user=True).count() == 0
 
 
 def test_public_list_shows_no_personal_data(approved, applicant):

@@ -393,6 +393,42 @@ def test_api_create_and_read(county_admin, entry, product):
     assert data["producer"] == {"id": entry.pk, "name": "葡萄合作社"}
 
 
+def test_api_producer_registers_a_base_for_a_product_it_does_not_hold(tree, product):
+    # The product's certificate holder is someone else, so the product is outside the
+    # producer's scope; the producer still keeps bases for what it produces.
+    user, own = producer_user(tree["c1a"], products=[product])
+    unrelated = ProductFactory.create(divisions=[tree["c1a"]])
+    client = api_as(user)
+    body = {"producer": own.pk, "product": product.pk, "kind": "core", "name": "自家基地"}
+    created = client.post("/api/v1/bases/", {**body, "area_mu": "10"}, format="json")
+    assert created.status_code == 201, created.json()
+    assert created.json()["product"] == {"id": product.pk, "name": "清徐葡萄"}
+    other = client.post(
+        "/api/v1/bases/", {**body, "product": unrelated.pk, "area_mu": "10"}, format="json"
+    )
+    assert other.status_code == 400
+    assert "product" in other.json()["errors"]
+    listed = client_as(user).get(reverse("producers:base-list"))
+    assert list(listed.context["products"]) == [product]
+
+
+def test_a_producer_sees_only_its_own_bases_and_gets_404_on_anothers(tree, product):
+    user, own = producer_user(tree["c1a"], products=[product])
+    neighbour = producer(tree["c1a"], products=[product])
+    mine = production_base(own, product, name="自家基地")
+    theirs = production_base(neighbour, product, name="邻家基地")
+    api, pages = api_as(user), client_as(user)
+    assert [b["id"] for b in api.get("/api/v1/bases/").json()["results"]] == [mine.pk]
+    assert list(pages.get(reverse("producers:base-list")).context["object_list"]) == [mine]
+    assert api.get(f"/api/v1/bases/{theirs.pk}/").status_code == 404
+    assert api.patch(f"/api/v1/bases/{theirs.pk}/", {"name": "x"}, format="json").status_code == (
+        404
+    )
+    assert pages.get(reverse("producers:base-detail", args=[theirs.pk])).status_code == 404
+    assert pages.get(reverse("producers:base-edit", args=[theirs.pk])).status_code == 404
+    assert api.get(f"/api/v1/bases/?producer={neighbour.pk}").json()["count"] == 0
+
+
 def test_api_bad_polygon_is_a_field_error(county_admin, entry, product):
     body = {
         "producer": entry.pk,
@@ -500,3 +536,30 @@ def test_saving_a_product_boundary_rechecks_its_bases(tree, county_admin):
     product_save(actor=county_admin, product=product, data={"protected_area_boundary": ""})
     base.refresh_from_db()
     assert base.outside_protected_area is False
+
+
+def test_the_audit_row_keeps_a_digest_of_the_boundary_not_the_polygon(tree, county_admin):
+    import hashlib
+    import json
+
+    from dibiao.core.models import AuditLog
+    from dibiao.producers.services.bases import BaseInput, base_create
+    from dibiao.testing.factories import ProductFactory, producer
+
+    product = ProductFactory.create(divisions=[tree["c1a"]])
+    entry = producer(tree["c1a"], products=[product])
+    ring = [[112.1, 37.1], [112.2, 37.1], [112.2, 37.2], [112.1, 37.2], [112.1, 37.1]]
+    boundary = json.dumps({"type": "Polygon", "coordinates": [ring]})
+    base = base_create(
+        actor=county_admin,
+        producer=entry,
+        data=BaseInput(
+            product=product, kind="core", name="审计基地", area_mu="100", boundary=boundary
+        ),
+    )
+    row = AuditLog.objects.filter(
+        object_type="producers.productionbase", object_id=str(base.pk)
+    ).get()
+    after = row.changes["after"]
+    assert "boundary" not in after
+    assert after["boundary_sha256"] == hashlib.sha256(base.boundary.encode()).hexdigest()

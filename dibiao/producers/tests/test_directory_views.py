@@ -122,6 +122,32 @@ def test_export_is_masked_scoped_and_audited(tree, county_admin, seeded):
     assert AuditLog.objects.filter(action=AuditAction.EXPORT).count() == 1
 
 
+@pytest.mark.parametrize("q", [SEEDED_PHONE, "137-1234-5678", VALID_ID_NUMBER.lower()])
+def test_export_by_a_full_number_keeps_it_masked_in_the_audit_log(tree, county_admin, seeded, q):
+    response = client_as(county_admin).get(reverse("producers:producer-export"), {"q": q})
+    assert [row[0] for row in xlsx_rows(response)[1:]] == ["种养大户甲"]
+    row = AuditLog.objects.get(action=AuditAction.EXPORT)
+    assert_no_personal_data(f"{row.detail} {row.changes}", SEEDED_PHONE, VALID_ID_NUMBER)
+    assert "137****5678" in row.detail or "110105********002X" in row.detail
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "producers:producer-list",
+        "producers:producer-export",
+        "producers:base-list",
+        "producers:authorization-list",
+        "producers:authorization-export",
+    ],
+)
+@pytest.mark.parametrize("value", ["²", "99999999999999999999999", "-1", "x"])
+def test_bad_id_filters_are_ignored_not_a_500(tree, county_admin, seeded, url, value):
+    params = {"product": value, "producer": value, "year": value}
+    response = client_as(county_admin).get(reverse(url), params)
+    assert response.status_code == 200
+
+
 def test_export_neutralises_formulas(tree, county_admin):
     producer(tree["c1a"], name='=HYPERLINK("http://x")')
     rows = xlsx_rows(client_as(county_admin).get(reverse("producers:producer-export")))

@@ -137,6 +137,14 @@ def test_year_within_range(county_admin, entry, year):
     assert info.value.code == "invalid_year"
 
 
+def test_counts_beyond_the_column_are_a_field_error(county_admin, entry):
+    # A PostgreSQL integer holds 2,147,483,647: a larger count must be refused, not a 500.
+    with pytest.raises(FieldError) as info:
+        _link(county_admin, entry, 2023, "10000", households=10, people=10**12)
+    assert (info.value.field, info.value.code) == ("people", "invalid_count")
+    assert not FarmerLink.objects.exists()
+
+
 def test_income_not_negative(county_admin, entry):
     with pytest.raises(FieldError) as info:
         _link(county_admin, entry, 2023, "-1")
@@ -237,6 +245,26 @@ def test_api_create_patch_and_refusals(county_admin, entry):
         f"/api/v1/farmer-links/{created.json()['id']}/", {"people": 40}, format="json"
     )
     assert (patched.json()["people"], patched.json()["households"]) == (40, 10)
+
+
+@pytest.mark.parametrize("field", ["households", "people"])
+def test_huge_counts_are_400_on_the_api_and_a_field_error_on_the_page(county_admin, entry, field):
+    body = {"year": 2023, "households": 10, "people": 30, "per_capita_income": "10000.00"}
+    body[field] = 10**12
+    response = api_as(county_admin).post(
+        f"/api/v1/producers/{entry.pk}/farmer-links/", body, format="json"
+    )
+    assert (response.status_code, response.json()["code"]) == (400, "invalid")
+    assert field in response.json()["errors"]
+    page = client_as(county_admin).post(reverse("producers:farmer-create", args=[entry.pk]), body)
+    assert page.status_code == 200
+    assert field in page.context["form"].errors
+    link = _link(county_admin, entry, 2022, "10000")
+    patched = api_as(county_admin).patch(
+        f"/api/v1/farmer-links/{link.pk}/", {field: 10**12}, format="json"
+    )
+    assert patched.status_code == 400
+    assert not FarmerLink.objects.filter(year=2023).exists()
 
 
 def test_api_another_countys_user_gets_404(county_admin, other_county_admin, entry):

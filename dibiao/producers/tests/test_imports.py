@@ -5,6 +5,7 @@ sealed personal data, audit, a 10,000-row file in a constant number of queries."
 from __future__ import annotations
 
 import io
+import zipfile
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -170,6 +171,49 @@ def test_a_file_that_is_not_xlsx_is_refused(tree, county_admin):
     with pytest.raises(UploadError) as info:
         producer_import(actor=county_admin, upload=upload)
     assert info.value.code == "file_type_not_allowed"
+
+
+SHEET = "xl/worksheets/sheet1.xml"
+SHEET_XML = (
+    '<?xml version="1.0"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/'
+    '2006/main"><sheetData><row r="1">{cell}</row></sheetData></worksheet>'
+)
+
+
+def _damaged(part: str, content: str) -> SimpleUploadedFile:
+    """A real workbook (so the upload check lets it through) with one part replaced."""
+    good = xlsx_upload(DIRECTORY_HEADERS, [directory_row(1)]).read()
+    source, out = zipfile.ZipFile(io.BytesIO(good)), io.BytesIO()
+    with zipfile.ZipFile(out, "w") as target:
+        for item in source.infolist():
+            data = content.encode() if item.filename == part else source.read(item.filename)
+            target.writestr(item, data)
+    return SimpleUploadedFile("名单.xlsx", out.getvalue())
+
+
+DAMAGED = {
+    "sheet is not XML": (SHEET, "<notxml"),
+    "styles are not XML": ("xl/styles.xml", "<notxml"),
+    "missing shared string": (SHEET, SHEET_XML.format(cell='<c r="A1" t="s"><v>99</v></c>')),
+    "number cell holding text": (SHEET, SHEET_XML.format(cell='<c r="A1" t="n"><v>x</v></c>')),
+    "date cell holding text": (SHEET, SHEET_XML.format(cell='<c r="A1" t="d"><v>x</v></c>')),
+}
+
+
+@pytest.mark.parametrize("damage", DAMAGED.values(), ids=DAMAGED.keys())
+def test_a_damaged_workbook_is_unreadable_not_a_500(tree, county_admin, damage):
+    with pytest.raises(ProducersError) as info:
+        producer_import(actor=county_admin, upload=_damaged(*damage))
+    assert info.value.code == "unreadable_file"
+    response = api_as(county_admin).post(
+        "/api/v1/producers/import/", {"file": _damaged(*damage)}, format="multipart"
+    )
+    assert (response.status_code, response.json()["code"]) == (400, "unreadable_file")
+    page = client_as(county_admin).post(
+        reverse("producers:producer-import"), {"file": _damaged(*damage)}
+    )
+    assert "无法读取该 Excel 文件" in page.context["form"].errors["file"][0]
+    assert not Producer.objects.exists()
 
 
 def test_an_import_writes_one_audit_row_with_counts(tree, county_admin):

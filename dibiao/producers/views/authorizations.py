@@ -65,7 +65,8 @@ def _staff(request: HttpRequest) -> None:
 
 def _int(raw: str) -> int | None:
     raw = raw.strip()
-    return int(raw) if raw.isdigit() and len(raw) < 10 else None
+    # `isdigit` alone also accepts digits that `int` refuses (superscripts such as "²").
+    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 10 else None
 
 
 def _filters(request: HttpRequest) -> dict[str, Any]:

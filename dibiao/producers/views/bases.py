@@ -89,7 +89,7 @@ def base_list(request: AuthedRequest) -> HttpResponseBase:
         "params": request.GET,
         "kinds": BaseKind.choices,
         "statuses": BaseStatus.choices,
-        "products": selectors.producer_product_choices(user=request.user),
+        "products": selectors.base_product_choices(user=request.user),
         "can_create": can_manage_bases(request.user),
         **paginate(request, _filtered(request)),
     }

@@ -20,6 +20,8 @@ from dibiao.producers.models import Producer
 
 YES = frozenset({"1", "yes", "true", "是"})
 NO = frozenset({"0", "no", "false", "否"})
+# Ids are bigints: more digits than this cannot be one, and would overflow SQLite's integers.
+MAX_ID_DIGITS = 18
 
 
 def staff(request: HttpRequest) -> None:
@@ -34,8 +36,12 @@ def require(allowed: bool) -> None:
 
 
 def int_param(request: HttpRequest, name: str) -> int | None:
+    """A whole-number filter, or None for anything else. `isdigit` alone also accepts digits
+    that `int` refuses (superscripts such as "²"), hence the ASCII check."""
     raw = request.GET.get(name, "").strip()
-    return int(raw) if raw.isdigit() else None
+    if raw.isascii() and raw.isdigit() and len(raw) <= MAX_ID_DIGITS:
+        return int(raw)
+    return None
 
 
 def flag_param(request: HttpRequest, name: str) -> bool | None:

@@ -127,11 +127,19 @@ def producer_list(request: AuthedRequest) -> HttpResponseBase:
 def producer_export(request: AuthedRequest) -> HttpResponseBase:
     staff(request)
     producers = _filtered(request)
+    # The conditions go to the audit log, which keeps no personal number in clear: a search
+    # by full phone or ID number is recorded masked.
+    conditions = request.GET.copy()
+    if "q" in conditions:
+        conditions["q"] = selectors.masked_search_term(request.GET.get("q", "").strip())
     audit_record(
         actor=request.user,
         action=AuditAction.EXPORT,
         object_type=Producer._meta.label_lower,
-        detail=f"导出生产经营主体 {producers.count()} 条；条件：{request.GET.urlencode() or '无'}",
+        detail=(
+            f"导出生产经营主体 {producers.count()} 条；"
+            f"条件：{conditions.urlencode(safe='*') or '无'}"
+        ),
     )
     return xlsx_response(
         filename="生产经营主体名录",
