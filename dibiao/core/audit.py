@@ -13,7 +13,7 @@ from django.db import models
 from django.db.models.fields.files import FieldFile
 
 from dibiao.core.choices import AuditAction
-from dibiao.core.masking import mask_field
+from dibiao.core.masking import mask_field, mask_numbers_in_text
 from dibiao.core.models import AuditLog
 from dibiao.core.request_context import current_client_ip
 
@@ -82,5 +82,7 @@ def audit_record(
         object_id=object_id,
         object_repr=object_repr[:200],
         changes=changes or {},
-        detail=detail[:500],
+        # Free text may quote what a user typed (an export's search, a refused value): no
+        # phone or ID number is kept in clear, whoever wrote the detail.
+        detail=mask_numbers_in_text(detail)[:500],
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 # Field names whose values never reach the audit log or a list page in clear.
@@ -51,3 +52,15 @@ def mask_field(name: str, value: Any) -> Any:
     if name in SENSITIVE_FIELDS:
         return mask_phone(str(value))
     return value
+
+
+# A mobile number or an ID number standing on its own inside free text (a search typed into a
+# list and kept in an export's audit row, an error message quoting an input).
+_MOBILE_IN_TEXT = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
+_ID_NUMBER_IN_TEXT = re.compile(r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])")
+
+
+def mask_numbers_in_text(text: str) -> str:
+    """Every mobile and ID number inside `text` masked, the rest as it was."""
+    text = _ID_NUMBER_IN_TEXT.sub(lambda m: mask_id_number(m.group()), text)
+    return _MOBILE_IN_TEXT.sub(lambda m: mask_phone(m.group()), text)

@@ -13,6 +13,7 @@ from django.utils import timezone
 from dibiao.core.models import Division
 from dibiao.producers.models import Producer, ProductionBase
 from dibiao.production.choices import InputCategory, LogKind, LogStatus, RestrictionKind
+from dibiao.production.selectors import MAX_ID
 from dibiao.production.services.logs import INPUT_FIELDS, log_missing_fields
 from dibiao.registry.models import GIProduct
 
@@ -160,8 +161,8 @@ class LogForm(forms.Form):
 
 
 class LogFilterForm(forms.Form):
-    base = forms.IntegerField(required=False, min_value=1)
-    product = forms.IntegerField(required=False, min_value=1)
+    base = forms.IntegerField(required=False, min_value=1, max_value=MAX_ID)
+    product = forms.IntegerField(required=False, min_value=1, max_value=MAX_ID)
     kind = forms.ChoiceField(required=False, choices=_blank_choice(LogKind.choices, "全部"))
     status = forms.ChoiceField(required=False, choices=_blank_choice(LogStatus.choices, "全部"))
     date_from = forms.DateField(required=False, widget=DateInput())
@@ -184,7 +185,7 @@ class LogCompleteForm(forms.Form):
 class SubstanceSearchForm(forms.Form):
     q = forms.CharField(required=False, max_length=100)
     kind = forms.ChoiceField(required=False, choices=_blank_choice(RestrictionKind.choices, "全部"))
-    restriction_list = forms.IntegerField(required=False, min_value=1)
+    restriction_list = forms.IntegerField(required=False, min_value=1, max_value=MAX_ID)
 
 
 # --- Training --------------------------------------------------------------------------------

@@ -45,7 +45,7 @@ def _model_field(form: forms.Form, name: str) -> forms.ModelChoiceField[Any]:
 
 def _int(value: Any) -> int | None:
     text = str(value or "").strip()
-    return int(text) if text.isdigit() else None
+    return int(text) if text.isdigit() and int(text) <= selectors.MAX_ID else None
 
 
 def producer_label(producer: Producer) -> str:
@@ -215,8 +215,8 @@ class ReportFilterForm(forms.Form):
     """The list's filters (GET). An invalid value is dropped, never an error page."""
 
     q = forms.CharField(required=False, max_length=60)
-    product = forms.IntegerField(required=False, min_value=1)
-    producer = forms.IntegerField(required=False, min_value=1)
+    product = forms.IntegerField(required=False, min_value=1, max_value=selectors.MAX_ID)
+    producer = forms.IntegerField(required=False, min_value=1, max_value=selectors.MAX_ID)
     result = forms.ChoiceField(required=False, choices=[("", "全部"), *TestResult.choices])
     kind = forms.ChoiceField(required=False, choices=[("", "全部"), *TestKind.choices])
     grade = forms.CharField(required=False, max_length=20)

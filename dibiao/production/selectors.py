@@ -36,6 +36,11 @@ from dibiao.production.permissions import lab_organization_ids
 from dibiao.registry.choices import ProductStatus
 from dibiao.registry.models import GIProduct
 
+# The largest id a row can have (the keys are signed 64-bit). Forms and query serializers bound
+# their id filters with it: a foreign-key filter on a bigger number overflows the database
+# driver (a 500) instead of matching nothing.
+MAX_ID = 2**63 - 1
+
 # --- Production logs, restriction lists, training -------------------------------------------
 
 
@@ -54,6 +59,13 @@ def _start_of(day: dt.date) -> dt.datetime:
     return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
 
 
+# Date bounds outside these days select what no bound selects (no log is that old or that far
+# ahead, services.logs.EARLIEST_YEAR/LATEST_YEAR), and are dropped: the local midnight of 1 January
+# of year 1 has no UTC equivalent, and the day after 31 December 9999 does not exist.
+_FIRST_BOUND = dt.date(1900, 1, 1)
+_LAST_BOUND = dt.date(9998, 12, 31)
+
+
 def log_list_for_user(*, user: Any, filters: LogFilters | None = None) -> QuerySet[ProductionLog]:
     """Logs in the user's scope (a producer: its own bases; a county: its county's), newest
     first. Dates are local days, both ends included."""
@@ -69,9 +81,9 @@ def log_list_for_user(*, user: Any, filters: LogFilters | None = None) -> QueryS
         qs = qs.filter(kind=f.kind)
     if f.status:
         qs = qs.filter(status=f.status)
-    if f.date_from is not None:
+    if f.date_from is not None and f.date_from > _FIRST_BOUND:
         qs = qs.filter(occurred_at__gte=_start_of(f.date_from))
-    if f.date_to is not None:
+    if f.date_to is not None and f.date_to < _LAST_BOUND:
         qs = qs.filter(occurred_at__lt=_start_of(f.date_to + dt.timedelta(days=1)))
     if f.q:
         qs = qs.filter(

@@ -95,3 +95,14 @@ def test_snapshot_of_an_empty_file_field_is_an_empty_name():
 
     snapshot = model_snapshot(TechnicalRegulation(title="规程", version="1"))
     assert snapshot["file"] == ""
+
+
+@pytest.mark.django_db
+def test_numbers_typed_into_free_text_are_masked_in_the_audit_row():
+    row = audit_record(
+        actor=None,
+        action=AuditAction.EXPORT,
+        object_type="x",
+        detail="导出 q=13812345678 与 11010519491231002X，订单号 20261128000000000123",
+    )
+    assert row.detail == ("导出 q=138****5678 与 110105********002X，订单号 20261128000000000123")

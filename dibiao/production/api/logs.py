@@ -56,13 +56,27 @@ class LogProductField(ScopedRelatedField):
         return selectors.log_product_choices(user=user)
 
 
+class LogTimeField(serializers.DateTimeField):
+    """DRF's DateTimeField, except that a time at the edge of the calendar is a 400: DRF's own
+    ambiguity check of a naive time in year 1 overflows (a 500). The range rule itself is the
+    service's (`occurred_at_out_of_range`)."""
+
+    def to_internal_value(self, value: Any) -> Any:
+        try:
+            return super().to_internal_value(value)
+        except OverflowError:
+            raise serializers.ValidationError(
+                f"时间应在 {services.EARLIEST_YEAR} 年至 {services.LATEST_YEAR} 年之间。"
+            ) from None
+
+
 class LogOutput(serializers.ModelSerializer[ProductionLog]):
     base = ProductionRef(read_only=True)
     producer = ProductionRef(source="base.producer", read_only=True)
     product = ProductionRef(read_only=True)
     kind_display = serializers.SerializerMethodField()
     status_display = serializers.SerializerMethodField()
-    recorded_by = serializers.CharField(source="recorded_by.__str__", read_only=True, default="")
+    recorded_by = serializers.SerializerMethodField(help_text="记录人；系统导入的为空")
 
     class Meta:
         model = ProductionLog
@@ -100,11 +114,16 @@ class LogOutput(serializers.ModelSerializer[ProductionLog]):
     def get_status_display(self, obj: ProductionLog) -> str:
         return str(obj.get_status_display())
 
+    def get_recorded_by(self, obj: ProductionLog) -> str:
+        # Not a source="recorded_by.__str__" field: with no recorder that calls None.__str__
+        # and answers "None".
+        return str(obj.recorded_by) if obj.recorded_by is not None else ""
+
 
 class LogInput(serializers.Serializer[Any]):
     base = ScopedBaseField(help_text="基地 id（数据范围内）")
     kind = serializers.ChoiceField(choices=LogKind.choices)
-    occurred_at = serializers.DateTimeField(help_text="时间；已完成的日志不能晚于现在")
+    occurred_at = LogTimeField(help_text="时间；已完成的日志不能晚于现在")
     status = serializers.ChoiceField(choices=LogStatus.choices, default=LogStatus.DONE)
     product = LogProductField(
         required=False, allow_null=True, help_text="产品 id；默认为基地的产品"
@@ -134,8 +153,8 @@ class LogInput(serializers.Serializer[Any]):
 
 
 class LogQuery(serializers.Serializer[Any]):
-    base = serializers.IntegerField(required=False, min_value=1)
-    product = serializers.IntegerField(required=False, min_value=1)
+    base = serializers.IntegerField(required=False, min_value=1, max_value=selectors.MAX_ID)
+    product = serializers.IntegerField(required=False, min_value=1, max_value=selectors.MAX_ID)
     kind = serializers.ChoiceField(choices=LogKind.choices, required=False)
     status = serializers.ChoiceField(choices=LogStatus.choices, required=False)
     date_from = serializers.DateField(required=False)
@@ -188,7 +207,7 @@ class LogListApi(ListApi):
 class LogPatchInput(LogInput):
     base = ScopedBaseField(required=False, help_text="移到另一基地（数据范围内）")
     kind = serializers.ChoiceField(choices=LogKind.choices, required=False)
-    occurred_at = serializers.DateTimeField(required=False)
+    occurred_at = LogTimeField(required=False)
     status = serializers.ChoiceField(choices=LogStatus.choices, required=False)
 
 
@@ -216,7 +235,7 @@ class LogDetailApi(APIView):
 
 
 class LogCompleteInput(serializers.Serializer[Any]):
-    occurred_at = serializers.DateTimeField(
+    occurred_at = LogTimeField(
         required=False, allow_null=True, help_text="实际完成时间；默认沿用计划时间（未到则为现在）"
     )
 

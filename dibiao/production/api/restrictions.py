@@ -74,7 +74,9 @@ class SubstanceOutput(serializers.ModelSerializer[RestrictedSubstance]):
 class SubstanceQuery(serializers.Serializer[Any]):
     q = serializers.CharField(required=False, max_length=100, help_text="通用名、别名或范围")
     kind = serializers.ChoiceField(choices=RestrictionKind.choices, required=False)
-    restriction_list = serializers.IntegerField(required=False, min_value=1, help_text="名录 id")
+    restriction_list = serializers.IntegerField(
+        required=False, min_value=1, max_value=selectors.MAX_ID, help_text="名录 id"
+    )
 
 
 class RestrictionListApi(ListApi):

@@ -235,8 +235,8 @@ class TestReportPatchInput(serializers.Serializer[Any]):
 
 
 class TestReportListParams(serializers.Serializer[Any]):
-    product = serializers.IntegerField(required=False, min_value=1)
-    producer = serializers.IntegerField(required=False, min_value=1)
+    product = serializers.IntegerField(required=False, min_value=1, max_value=selectors.MAX_ID)
+    producer = serializers.IntegerField(required=False, min_value=1, max_value=selectors.MAX_ID)
     result = serializers.ChoiceField(choices=TestResult.choices, required=False)
     kind = serializers.ChoiceField(choices=TestKind.choices, required=False)
     grade = serializers.CharField(max_length=20, required=False)

@@ -119,7 +119,7 @@ class AttendeeListInput(serializers.Serializer[Any]):
 
 
 class TrainingQuery(serializers.Serializer[Any]):
-    product = serializers.IntegerField(required=False, min_value=1)
+    product = serializers.IntegerField(required=False, min_value=1, max_value=selectors.MAX_ID)
     year = serializers.IntegerField(required=False, min_value=2000, max_value=2100)
     q = serializers.CharField(required=False, max_length=100)
 
@@ -225,7 +225,7 @@ class PersonTimesOutput(serializers.Serializer[Any]):
 
 class PersonTimesQuery(serializers.Serializer[Any]):
     year = serializers.IntegerField(required=False, min_value=2000, max_value=2100)
-    product = serializers.IntegerField(required=False, min_value=1)
+    product = serializers.IntegerField(required=False, min_value=1, max_value=selectors.MAX_ID)
 
 
 class PersonTimesApi(APIView):

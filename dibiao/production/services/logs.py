@@ -64,6 +64,11 @@ DRUG_CATEGORIES = frozenset({InputCategory.PESTICIDE, InputCategory.VETERINARY_D
 DRUG_REQUIRED = ("registration_number", "active_ingredient", "dose", "safety_interval_days")
 # A phone's clock may run a little fast: a log "done" up to this far ahead is accepted.
 CLOCK_SKEW = dt.timedelta(minutes=10)
+# The years a log may fall in. Beyond them a time is a typing error, and at the edges of the
+# calendar it cannot even be stored (year 1 local time has no UTC equivalent) or have a
+# pre-harvest interval added to it.
+EARLIEST_YEAR = 2000
+LATEST_YEAR = 2100
 _NOT_AUDITED = frozenset({"updated_at"})
 
 _REQUIRED_MESSAGES = {
@@ -184,6 +189,12 @@ def _validate(log: ProductionLog, *, now: dt.datetime) -> None:
         raise LogError("invalid_status", "状态应为“计划”或“已完成”。", field="status")
     if log.occurred_at is None:
         raise LogError("occurred_at_required", "请填写时间。", field="occurred_at")
+    if not EARLIEST_YEAR <= log.occurred_at.year <= LATEST_YEAR:
+        raise LogError(
+            "occurred_at_out_of_range",
+            f"时间应在 {EARLIEST_YEAR} 年至 {LATEST_YEAR} 年之间。",
+            field="occurred_at",
+        )
     if log.status == LogStatus.DONE and log.occurred_at > now + CLOCK_SKEW:
         raise LogError(
             "done_in_future",

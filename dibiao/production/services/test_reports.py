@@ -43,6 +43,7 @@ from dibiao.registry.models import GIProduct
 __test__ = False  # a service module whose name starts with "test_": not pytest's
 
 MAX_ITEMS = 200
+EARLIEST_YEAR = 2000
 PDF_ONLY = frozenset({"pdf"})
 # The fields a correction may change; the lab never changes.
 CORRECTABLE_FIELDS = frozenset(
@@ -141,6 +142,9 @@ def parse_items(rows: Iterable[Mapping[str, Any]]) -> list[ItemData]:
 
 def _check_dates(sampled_on: dt.date, tested_on: dt.date) -> None:
     today = timezone.localdate()
+    if sampled_on.year < EARLIEST_YEAR:
+        # A typing error such as 0024 for 2024.
+        raise ProductionError("invalid_dates", f"抽样日期不能早于 {EARLIEST_YEAR} 年。")
     if tested_on < sampled_on:
         raise ProductionError("invalid_dates", "检测日期不能早于抽样日期。")
     if tested_on > today:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Generator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,13 +17,13 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from openpyxl import load_workbook
-from openpyxl.utils.exceptions import InvalidFileException
 
 from dibiao.accounts.models import Membership, Organization, User
 from dibiao.core import pii
 from dibiao.core.audit import audit_record, model_snapshot, snapshot_diff
 from dibiao.core.choices import AuditAction
 from dibiao.core.errors import ForbiddenError, NotFoundError
+from dibiao.core.masking import mask_phone
 from dibiao.core.uploads import check_upload
 from dibiao.producers.models import Producer
 from dibiao.production import selectors
@@ -42,6 +42,7 @@ TRAINING_FIELDS = (
     "notes",
 )
 MAX_ATTENDEES = 2000
+EARLIEST_YEAR = 2000
 # A mainland mobile number, or a landline with its area code (0 + 2–3 digits + 7–8 digits).
 _PHONE = re.compile(r"^(?:1[3-9]\d{9}|0\d{9,11})$")
 _PHONE_CHARACTERS = re.compile(r"^[\d\s+\-()（）]*$")
@@ -88,6 +89,14 @@ def normalise_attendee_phone(value: str) -> str:
     return phone
 
 
+def _shown(phone: str) -> str:
+    """A refused phone as an error message quotes it: a number (a digit too many or too few is
+    still someone's number, or an ID number typed in the wrong column) masked like a stored
+    one; text that is no number ("无") as it is."""
+    text = phone.strip()
+    return mask_phone(text) if sum(ch.isdigit() for ch in text) >= 7 else text
+
+
 def _check_attendees(actor: User | None, attendees: Sequence[AttendeeInput]) -> None:
     if len(attendees) > MAX_ATTENDEES:
         raise ProductionError(
@@ -108,7 +117,7 @@ def _check_attendees(actor: User | None, attendees: Sequence[AttendeeInput]) -> 
         try:
             normalise_attendee_phone(person.phone)
         except ValueError:
-            problems.append(f"第 {number} 人（{name}）：电话“{person.phone}”格式不正确")
+            problems.append(f"第 {number} 人（{name}）：电话“{_shown(person.phone)}”格式不正确")
         if (
             person.producer is not None
             and allowed is not None
@@ -176,6 +185,10 @@ def _validate(actor: User | None, session: TrainingSession, *, changed: set[str]
         _check_choices(actor, session, changed)
     if isinstance(session.held_on, dt.date) and session.held_on > timezone.localdate():
         raise ProductionError("held_on_in_future", "培训日期不能晚于今天；培训结束后再登记。")
+    if isinstance(session.held_on, dt.date) and session.held_on.year < EARLIEST_YEAR:
+        # The person-times are summed per year from 2000 (the API's year filter): an older
+        # date is a typing error such as 0024 for 2024.
+        raise ProductionError("held_on_too_early", f"培训日期不能早于 {EARLIEST_YEAR} 年。")
     if not isinstance(session.attendee_count, int) or session.attendee_count < 1:
         raise ProductionError("invalid_attendee_count", "参训人数应为不小于 1 的整数。")
     try:
@@ -307,7 +320,7 @@ def training_attendee_add(
         actor=actor,
         action=AuditAction.UPDATE,
         obj=session,
-        detail=f"添加参训人员「{row.name}」",
+        detail=f"添加参训人员「{pii.mask_person_name(row.name)}」",
     )
     return row
 
@@ -326,7 +339,7 @@ def training_attendee_remove(
         actor=actor,
         action=AuditAction.UPDATE,
         obj=session,
-        detail=f"删除参训人员「{row.name}」",
+        detail=f"删除参训人员「{pii.mask_person_name(row.name)}」",
     )
 
 
@@ -341,17 +354,29 @@ def _cell_text(value: Any) -> str:
     return str(value).strip()
 
 
+def _sheet_rows(upload: Any) -> Generator[tuple[Any, ...], None, None]:
+    """The first sheet's rows. A damaged workbook (a sheet that is not XML, a sheet missing
+    from the archive, ...) fails wherever openpyxl happens to read it: when opened, or only
+    when its row is reached. Whatever it raises then, the file is unreadable; the consumer's
+    own errors do not pass through this generator."""
+    try:
+        workbook = load_workbook(upload, read_only=True, data_only=True)
+    except Exception as exc:
+        raise ProductionError("invalid_attendee_file", "无法读取该 Excel 文件。") from exc
+    try:
+        yield from workbook.worksheets[0].iter_rows(values_only=True)
+    except Exception as exc:
+        raise ProductionError("invalid_attendee_file", "无法读取该 Excel 文件。") from exc
+    finally:
+        workbook.close()
+
+
 def attendees_from_xlsx(upload: Any) -> list[AttendeeInput]:
     """Read an attendee list from an .xlsx file: a header row with 姓名 and 电话 (or 手机…)
     columns, then one person per row; blank rows are skipped. Nothing is saved here."""
     check_upload(upload, allowed=frozenset({"xlsx"}))
+    rows = _sheet_rows(upload)
     try:
-        workbook = load_workbook(upload, read_only=True, data_only=True)
-    except (InvalidFileException, OSError, KeyError, ValueError) as exc:
-        raise ProductionError("invalid_attendee_file", "无法读取该 Excel 文件。") from exc
-    try:
-        sheet = workbook.worksheets[0]
-        rows = sheet.iter_rows(values_only=True)
         header = [_cell_text(v) for v in next(rows, ())]
         name_col = next((i for i, h in enumerate(header) if h in _NAME_HEADERS), None)
         phone_col = next((i for i, h in enumerate(header) if h in _PHONE_HEADERS), None)
@@ -373,14 +398,14 @@ def attendees_from_xlsx(upload: Any) -> list[AttendeeInput]:
             try:
                 normalise_attendee_phone(phone)
             except ValueError:
-                problems.append(f"第 {line} 行：电话“{phone}”格式不正确")
+                problems.append(f"第 {line} 行：电话“{_shown(phone)}”格式不正确")
             people.append(AttendeeInput(name=name, phone=phone))
             if len(people) > MAX_ATTENDEES:
                 raise ProductionError(
                     "too_many_attendees", f"参训人员名单最多 {MAX_ATTENDEES} 人，请分场次登记。"
                 )
     finally:
-        workbook.close()
+        rows.close()
     if problems:
         raise ProductionError(
             "invalid_attendee_file",

@@ -315,7 +315,7 @@ def report_base_options(request: AuthedRequest) -> HttpResponseBase:
 
 def _int(raw: str | None) -> int | None:
     text = (raw or "").strip()
-    return int(text) if text.isdigit() else None
+    return int(text) if text.isdigit() and int(text) <= selectors.MAX_ID else None
 
 
 urlpatterns = [

@@ -39,6 +39,13 @@ def _int(value: str | None) -> int | None:
     return int(value) if value.isdigit() and len(value) < 10 else None
 
 
+def _year(value: str | None) -> int | None:
+    """A year filter; one no session can have (the API's bounds) is dropped, as the date
+    lookup cannot build a year outside 1–9999."""
+    year = _int(value)
+    return year if year is not None and 2000 <= year <= 2100 else None
+
+
 def _form_errors(form: Form) -> str:
     return "；".join(
         f"{form.fields[name].label}：{e}" if name in form.fields else str(e)
@@ -75,7 +82,7 @@ def training_list(request: AuthedRequest) -> HttpResponseBase:
     sessions = selectors.training_list_for_user(
         user=request.user,
         product=_int(params.get("product")),
-        year=_int(params.get("year")),
+        year=_year(params.get("year")),
         q=params.get("q", "").strip()[:100],
     )
     context = {

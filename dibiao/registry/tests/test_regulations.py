@@ -311,3 +311,38 @@ def test_api_refuses_a_non_pdf_and_non_publishers(product, county_admin, city_ad
     )
     assert (response.status_code, response.json()["code"]) == (400, "invalid")
     assert not TechnicalRegulation.objects.exists()
+
+
+def test_api_upload_from_another_scope_is_a_404_and_writes_nothing(
+    product, county_admin, other_county_admin, tree
+):
+    _publish(county_admin, product)
+    stranger, _ = _producer(tree)
+    for user in (other_county_admin, stranger):
+        response = api_as(user).post(
+            f"/api/v1/products/{product.pk}/regulations/",
+            {
+                "title": "规程",
+                "version": "2024 版",
+                "effective_on": "2024-03-01",
+                "file": SimpleUploadedFile("规程.pdf", PDF),
+            },
+            format="multipart",
+        )
+        assert (response.status_code, response.json()["code"]) == (404, "not_found"), user
+    assert list(TechnicalRegulation.objects.values_list("version", flat=True)) == ["2020 版"]
+
+
+def test_a_version_of_another_product_is_not_reached_through_this_one(
+    product, county_admin, other_county_admin, tree
+):
+    """The download address pairs the product and the version: an in-scope product with the
+    id of a version of a product out of scope is a 404, not that version's file."""
+    theirs = ProductFactory.create(divisions=[tree["c2a"]])
+    hidden = _publish(other_county_admin, theirs)
+    mine = _publish(county_admin, product)
+    client = client_as(county_admin)
+    crossed = reverse("registry:regulation-download", args=[product.pk, hidden.pk])
+    assert client.get(crossed).status_code == 404
+    own = reverse("registry:regulation-download", args=[product.pk, mine.pk])
+    assert client.get(own).status_code == 200
