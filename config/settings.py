@@ -6,6 +6,7 @@ expects and forbids demo data; everything else has a safe default for a laptop.
 
 from __future__ import annotations
 
+import base64
 import os
 import secrets
 from pathlib import Path
@@ -80,6 +81,49 @@ def _pii_key() -> str:
 
 
 DIBIAO_PII_KEY = _pii_key()
+
+
+def _label_keys() -> tuple[dict[int, bytes], int]:
+    """The label-code MAC keys (dibiao/trace/codes.py) by key id, and the id new codes use.
+
+    DIBIAO_LABEL_KEYS="1:<base64>,2:<base64>" with DIBIAO_LABEL_KEY_ID=2 in production: an old
+    key stays listed after a rotation so that the codes printed with it keep verifying. In
+    development one key is generated once into var/label_keys."""
+    raw = os.environ.get("DIBIAO_LABEL_KEYS", "")
+    if not raw:
+        if PRODUCTION:
+            raise ImproperlyConfigured("DIBIAO_LABEL_KEYS must be set in production.")
+        key_file = VAR_DIR / "label_keys"
+        try:
+            fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass
+        else:
+            with os.fdopen(fd, "w") as handle:
+                handle.write("1:" + base64.b64encode(secrets.token_bytes(32)).decode())
+        raw = key_file.read_text().strip()
+    keys: dict[int, bytes] = {}
+    for item in raw.split(","):
+        key_id, _, value = item.strip().partition(":")
+        if not key_id.isdigit() or not 0 <= int(key_id) < 32:
+            raise ImproperlyConfigured("DIBIAO_LABEL_KEYS: key ids are 0-31, as '1:<base64>'.")
+        key = base64.b64decode(value)
+        if len(key) < 32:
+            raise ImproperlyConfigured("DIBIAO_LABEL_KEYS: each key needs at least 32 bytes.")
+        keys[int(key_id)] = key
+    current = int(os.environ.get("DIBIAO_LABEL_KEY_ID", str(max(keys))))
+    if current not in keys:
+        raise ImproperlyConfigured("DIBIAO_LABEL_KEY_ID names a key not in DIBIAO_LABEL_KEYS.")
+    return keys, current
+
+
+DIBIAO_LABEL_KEYS, DIBIAO_LABEL_KEY_ID = _label_keys()
+# The public origin printed in QR codes (https://dibiao.example.cn); empty: the request's host.
+DIBIAO_PUBLIC_URL = os.environ.get("DIBIAO_PUBLIC_URL", "").rstrip("/")
+
+# Background work: django-tasks with its database backend, so the default install needs no
+# broker; `manage.py db_worker` runs the queue.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 DEBUG = env_bool("DEBUG") and not PRODUCTION
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "" if PRODUCTION else "127.0.0.1,localhost,testserver")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
@@ -100,6 +144,8 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_filters",
     "django_htmx",
+    "django_tasks",
+    "django_tasks_db",
     "axes",
     "dibiao.core",
     "dibiao.accounts",
@@ -111,6 +157,7 @@ INSTALLED_APPS = [
     "dibiao.dispatch",
     "dibiao.producers",
     "dibiao.production",
+    "dibiao.trace",
     "dibiao.demo",
     "dibiao.portal",
 ]

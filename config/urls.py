@@ -11,6 +11,7 @@ api_v1 = [
     path("", include("dibiao.dispatch.api_urls")),
     path("", include("dibiao.producers.api_urls")),
     path("", include("dibiao.production.api_urls")),
+    path("", include("dibiao.trace.api_urls")),
 ]
 
 urlpatterns = [
@@ -24,6 +25,8 @@ urlpatterns = [
     path("dispatch/", include("dibiao.dispatch.urls")),
     path("producers/", include("dibiao.producers.urls")),
     path("production/", include("dibiao.production.urls")),
+    path("trace/", include("dibiao.trace.urls")),
+    path("", include("dibiao.trace.public_urls")),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class TraceConfig(AppConfig):
+    name = "dibiao.trace"
+    label = "trace"
+    verbose_name = "追溯与标识"
