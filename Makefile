@@ -33,6 +33,9 @@ run: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py load_demo
 	@echo "地标 Dibiao: http://127.0.0.1:$(PORT)/  (演示账号与密码见上)"
+	@# The background worker (label sheets, long exports) runs beside the server and stops with it.
+	$(BIN)/python manage.py db_worker --no-reload -v 0 & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
 lint: install
