@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 8000
 VENDOR := dibiao/core/static/vendor
 
-.PHONY: install assets run test lint typecheck pytest bench bench-ledger bench-producers clean
+.PHONY: install assets run test lint typecheck pytest bench bench-ledger bench-producers bench-trace clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -62,6 +62,11 @@ bench-ledger: install
 # check on a base with 10,000 logs, the directory list with 50,000 producers.
 bench-producers: install
 	$(BIN)/python -m bench.producers
+
+# Label codes and the scan endpoint: a 1,000,000-code CSV export, code lookup with 10^3 and 10^9
+# labels issued, GET /api/v1/trace/<code> beside a minimal view on gunicorn (SQLite, var/bench/).
+bench-trace: install
+	$(BIN)/python -m bench.trace
 
 clean:
 	rm -rf $(VENV) node_modules $(VENDOR) .mypy_cache .ruff_cache .pytest_cache

@@ -120,6 +120,11 @@ def _label_keys() -> tuple[dict[int, bytes], int]:
 DIBIAO_LABEL_KEYS, DIBIAO_LABEL_KEY_ID = _label_keys()
 # The public origin printed in QR codes (https://dibiao.example.cn); empty: the request's host.
 DIBIAO_PUBLIC_URL = os.environ.get("DIBIAO_PUBLIC_URL", "").rstrip("/")
+# The national traceability platform client (dibiao/trace/national.py); the default writes the
+# document under MEDIA_ROOT/trace/national/ for upload, a deployment may plug in a real client.
+DIBIAO_NATIONAL_PLATFORM_CLIENT = os.environ.get(
+    "DIBIAO_NATIONAL_PLATFORM_CLIENT", "dibiao.trace.national.FileExportClient"
+)
 
 # Background work: django-tasks with its database backend, so the default install needs no
 # broker; `manage.py db_worker` runs the queue.
@@ -342,6 +347,17 @@ SPECTACULAR_SETTINGS = {
         "TestKindEnum": "dibiao.production.choices.TestKind",
         "TestResultEnum": "dibiao.production.choices.TestResult",
         "TestItemCategoryEnum": "dibiao.production.choices.TestItemCategory",
+        "BatchStatusEnum": "dibiao.trace.choices.BatchStatus",
+        "TraceStageEnum": "dibiao.trace.choices.TraceStage",
+        "SegmentStateEnum": "dibiao.trace.choices.SegmentState",
+        "SubmissionStateEnum": "dibiao.dispatch.choices.SubmissionState",
+        "CodeStatusEnum": "dibiao.trace.choices.CodeStatus",
+        "LabelFormatEnum": "dibiao.trace.choices.LabelFormat",
+        "JobStatusEnum": "dibiao.trace.choices.JobStatus",
+        "CertificateBasisEnum": "dibiao.trace.choices.CertificateBasis",
+        "CertificateStatusEnum": "dibiao.trace.choices.CertificateStatus",
+        "AlertKindEnum": "dibiao.trace.choices.AlertKind",
+        "AlertStatusEnum": "dibiao.trace.choices.AlertStatus",
     },
 }
 
@@ -351,7 +367,11 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"axes": {"level": "WARNING"}},
+    "loggers": {
+        "axes": {"level": "WARNING"},
+        # fpdf2 subsets fonts with fontTools, which logs every table it touches at INFO.
+        "fontTools": {"level": "WARNING"},
+    },
 }
 
 # --- Production hardening (what `check --deploy` asks for) ----------------------------------

@@ -85,3 +85,26 @@ def validate_id_number(value: str) -> None:
         raise ValidationError(
             "身份证号码校验位不正确，请核对是否录入有误。", code="id_number_check"
         )
+
+
+# --- GS1 GTIN (issue 5: GS1 Digital Link) ------------------------------------------------------
+# GS1 General Specifications §7.9.1: GTIN-8, -12, -13 and -14 end in a mod-10 check digit whose
+# weights, counted from the right of the digits before it, are 3, 1, 3, 1, ...
+
+GTIN_LENGTHS = (8, 12, 13, 14)
+
+
+def gtin_check_digit(body: str) -> str:
+    """The check digit of a GTIN's leading digits (all but the last)."""
+    total = sum(int(ch) * (3 if i % 2 == 0 else 1) for i, ch in enumerate(reversed(body)))
+    return str((10 - total % 10) % 10)
+
+
+def validate_gtin(value: str) -> None:
+    gtin = "".join(value.split())
+    if not (gtin.isascii() and gtin.isdigit()) or len(gtin) not in GTIN_LENGTHS:
+        raise ValidationError("GTIN（商品条码）应为 8、12、13 或 14 位数字。", code="gtin_format")
+    if gtin_check_digit(gtin[:-1]) != gtin[-1]:
+        raise ValidationError(
+            "GTIN（商品条码）校验位不正确，请核对是否录入有误。", code="gtin_check"
+        )

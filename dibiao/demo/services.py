@@ -25,6 +25,7 @@ from dibiao.core.errors import DomainError
 from dibiao.core.models import Division
 from dibiao.core.services import DEFAULT_DIVISIONS_FIXTURE, divisions_load_file
 from dibiao.demo.production import production_demo_load
+from dibiao.demo.trace import trace_demo_load
 from dibiao.disclosure.demo import disclosure_demo_load
 from dibiao.projects.choices import ProgramStatus
 from dibiao.projects.models import Program
@@ -55,6 +56,7 @@ class DemoResult:
     created_users: list[str] = field(default_factory=list)
     created_products: list[str] = field(default_factory=list)
     usernames: list[str] = field(default_factory=list)
+    sample_codes: dict[str, str] = field(default_factory=dict)
 
 
 def demo_password() -> tuple[str, str]:
@@ -214,6 +216,7 @@ def demo_load() -> DemoResult:
     _program_2021(province, products)
     disclosure_demo_load()
     production_demo_load(result)
+    result.sample_codes = trace_demo_load().sample_codes
     return result
 
 

@@ -33,6 +33,14 @@ def _items(user: Any) -> list[tuple[str, str]]:
             items.append(("培训", reverse("production:training-list")))
         if perms.has_role(user, *DIVISION_ROLES, Role.PRODUCER, Role.LAB):
             items.append(("检测报告", reverse("production:report-list")))
+        if perms.has_role(user, *DIVISION_ROLES, Role.PRODUCER):
+            items.append(("批次", reverse("trace:batch-list")))
+            items.append(("追溯事件", reverse("trace:event-list")))
+            items.append(("标签码", reverse("trace:issuance-list")))
+            items.append(("合格证", reverse("trace:certificate-list")))
+            items.append(("数据导出", reverse("trace:export-list")))
+        if perms.has_role(user, *DIVISION_ROLES):
+            items.append(("防伪预警", reverse("trace:alert-list")))
         if perms.has_role(user, Role.EXPERT):
             items.append(("我的评审", reverse("applications:review-list")))
         if perms.is_business_user(user):
@@ -67,6 +75,12 @@ GROUPS: dict[str, str] = {
     "生产日志": "生产档案",
     "培训": "生产档案",
     "检测报告": "生产档案",
+    "批次": "追溯与标识",
+    "追溯事件": "追溯与标识",
+    "标签码": "追溯与标识",
+    "合格证": "追溯与标识",
+    "数据导出": "追溯与标识",
+    "防伪预警": "追溯与标识",
     "组织机构": "系统管理",
     "账号管理": "系统管理",
     "角色授权": "系统管理",

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from dibiao.trace import codes
+from dibiao.trace import codes, prepared
 from dibiao.trace.choices import CodeStatus, SegmentState
 from dibiao.trace.models import CodeSegment
 
@@ -26,13 +26,9 @@ class CodeCheck:
 
 def segment_for(serial: int) -> CodeSegment | None:
     """The segment holding `serial`: one indexed lookup on `first_serial`, whatever the number of
-    labels issued."""
-    segment = (
-        CodeSegment.objects.filter(first_serial__lte=serial)
-        .select_related("issuance")
-        .order_by("-first_serial")
-        .first()
-    )
+    labels issued. Its issuance and batch come in the same query (the batch's version keys the
+    cached scan facts); the query is compiled once per process (`prepared.py`)."""
+    segment = prepared.segment_at_or_below(serial)
     if segment is None or segment.last_serial < serial:
         return None
     return segment

@@ -369,3 +369,33 @@ def test_a_demo_cooperative_signs_in_and_sees_only_its_own_bases(demo):
     client = api_as("coop_140121")
     names = {row["name"] for row in client.get("/api/v1/bases/").json()["results"]}
     assert names == {"马峪乡葡萄核心生产基地（演示）"}
+
+
+# --- issue 5: batches, codes, certificates ----------------------------------------------------
+
+
+def test_every_product_has_a_released_batch_with_bound_codes_and_a_certificate(demo):
+    from dibiao.trace.choices import BatchStatus, SegmentState
+    from dibiao.trace.models import Batch, CodeSegment, ComplianceCertificate
+
+    for product in GIProduct.objects.all():
+        batch = Batch.objects.get(product=product)
+        assert batch.status == BatchStatus.RELEASED, product.name
+        assert CodeSegment.objects.filter(batch=batch, state=SegmentState.ACTIVE).exists()
+        assert ComplianceCertificate.objects.filter(batch=batch).exists()
+
+
+def test_qingxu_grapes_carry_ten_thousand_codes_and_a_printed_code_is_genuine(demo):
+    from dibiao.trace.lookup import check_code
+    from dibiao.trace.models import CodeIssuance
+
+    issuance = CodeIssuance.objects.get(product__name="清徐葡萄")
+    assert issuance.count == 10_000
+    line = next(
+        line for line in demo.splitlines() if line.startswith("扫码体验") and "清徐葡萄" in line
+    )
+    code = line.split("/t/")[1].split()[0]
+    assert check_code(code).status == "genuine"
+    response = APIClient().get(f"/api/v1/trace/{code}")
+    assert response.status_code == 200
+    assert response.json()["status"] == "genuine"

@@ -16,7 +16,17 @@ def _labels(user):
 def test_a_producer_sees_its_production_pages_and_not_the_project(tree):
     user, _ = producer_user(tree["c1a"])
     labels = _labels(user)
-    for label in ("主体名录", "生产基地", "生产日志", "标志授权", "培训", "检测报告"):
+    for label in (
+        "主体名录",
+        "生产基地",
+        "生产日志",
+        "标志授权",
+        "培训",
+        "检测报告",
+        "批次",
+        "标签码",
+        "合格证",
+    ):
         assert label in labels
     assert "保护工程" not in labels
 
@@ -37,7 +47,20 @@ def test_an_expert_sees_no_producer_data(tree):
 def test_every_production_link_opens_for_a_county_admin(client, county_admin):
     client.force_login(county_admin)
     for label, url in _items(county_admin):
-        if label in {"主体名录", "生产基地", "生产日志", "标志授权", "培训", "检测报告"}:
+        if label in {
+            "主体名录",
+            "生产基地",
+            "生产日志",
+            "标志授权",
+            "培训",
+            "检测报告",
+            "批次",
+            "追溯事件",
+            "标签码",
+            "合格证",
+            "数据导出",
+            "防伪预警",
+        }:
             assert client.get(url).status_code == 200, label
 
 

@@ -20,3 +20,5 @@ class Command(BaseCommand):
         self.stdout.write(f"演示数据：新增账号 {users} 个，新增产品 {products} 个。")
         self.stdout.write(f"演示账号（{len(result.usernames)} 个）：{', '.join(result.usernames)}")
         self.stdout.write(f"演示密码：{result.password}（来自 {result.password_source}）")
+        for name, code in list(result.sample_codes.items())[:3]:
+            self.stdout.write(f"扫码体验：/t/{code.replace('-', '')}  （{name}，{code}）")
