@@ -8,40 +8,19 @@ the second wait for the first and then see it, so exactly one of the two is reco
 from __future__ import annotations
 
 import datetime as dt
-import threading
 from collections import Counter
+from typing import Any
 
 import pytest
-from django.db import connection
 
 from dibiao.core.errors import DomainError
 from dibiao.production.models import ProductionLog
 from dibiao.production.services.logs import log_create
 from dibiao.production.tests.logs_fixtures import at, grower, harvest, pesticide
+from dibiao.testing.concurrency import run_together
 from dibiao.testing.factories import division_tree
 
 ROUNDS = 8
-
-
-def _run_together(*jobs) -> list[BaseException | None]:
-    barrier = threading.Barrier(len(jobs))
-    results: list[BaseException | None] = [None] * len(jobs)
-
-    def run(index: int) -> None:
-        try:
-            barrier.wait()
-            jobs[index]()
-        except BaseException as exc:  # reported to the test
-            results[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(jobs))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    return results
 
 
 @pytest.mark.postgres
@@ -54,14 +33,14 @@ def test_a_conflicting_input_and_harvest_at_once_record_only_one():
     with time_machine.travel(dt.datetime(2026, 6, 15, 2, tzinfo=dt.UTC), tick=True):
         for _ in range(ROUNDS):
             user, _, base, _ = grower(tree)
-            results = _run_together(
-                lambda user=user, base=base: log_create(
-                    actor=user, base=base, data=pesticide(occurred_at=at("2026-05-01"))
-                ),
-                lambda user=user, base=base: log_create(
-                    actor=user, base=base, data=harvest("2026-05-04")
-                ),
-            )
+
+            def spray(user: Any = user, base: Any = base) -> None:
+                log_create(actor=user, base=base, data=pesticide(occurred_at=at("2026-05-01")))
+
+            def pick(user: Any = user, base: Any = base) -> None:
+                log_create(actor=user, base=base, data=harvest("2026-05-04"))
+
+            results = run_together(spray, pick)
             errors = [r for r in results if r is not None]
             assert len(errors) == 1, results
             assert isinstance(errors[0], DomainError), errors[0]

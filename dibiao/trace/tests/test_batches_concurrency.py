@@ -8,15 +8,13 @@ two numbers (the product row is locked while a number is allocated).
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
 import pytest
-from django.db import connection
 
 from dibiao.core.errors import DomainError
+from dibiao.testing.concurrency import run_together
 from dibiao.testing.factories import division_tree
 from dibiao.trace.models import Batch, TraceEvent
 from dibiao.trace.services import batches
@@ -25,27 +23,6 @@ from dibiao.trace.tests.batches_fixtures import event, farm, harvest, make_batch
 ROUNDS = 4
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-def _run_together(*jobs: Callable[[], Any]) -> list[BaseException | None]:
-    barrier = threading.Barrier(len(jobs))
-    results: list[BaseException | None] = [None] * len(jobs)
-
-    def run(index: int) -> None:
-        try:
-            barrier.wait()
-            jobs[index]()
-        except BaseException as exc:  # reported to the test
-            results[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(jobs))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    return results
 
 
 def _one_refused(results: list[BaseException | None], code: str) -> None:
@@ -64,7 +41,7 @@ def test_two_events_cannot_both_take_most_of_a_batch():
         def sell(batch: Batch = batch, f: Any = f) -> None:
             event(f, "sale", "2026-09-02", [(batch, "300")], destination_name="超市")
 
-        _one_refused(_run_together(sell, sell), "over_consumption")
+        _one_refused(run_together(sell, sell), "over_consumption")
         assert TraceEvent.objects.filter(inputs__batch=batch).count() == 1
 
 
@@ -77,7 +54,7 @@ def test_a_harvest_log_goes_into_one_batch_even_at_once():
         def make(log: Any = log) -> None:
             batches.batch_create(actor=None, harvest_logs=[log])
 
-        results = _run_together(make, make)
+        results = run_together(make, make)
         _one_refused(results, "harvest_log_in_batch")
         assert log.batches.count() == 1
 
@@ -94,7 +71,7 @@ def test_two_batches_of_a_product_and_day_get_two_numbers():
         def make_second(log: Any = second) -> None:
             batches.batch_create(actor=None, harvest_logs=[log])
 
-        results = _run_together(make_first, make_second)
+        results = run_together(make_first, make_second)
         assert results == [None, None]
     numbers = list(Batch.objects.values_list("number", flat=True))
     assert len(numbers) == len(set(numbers)) == 2 * ROUNDS

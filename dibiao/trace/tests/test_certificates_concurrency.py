@@ -8,14 +8,10 @@ allocated).
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
-from typing import Any
-
 import pytest
-from django.db import connection
 
 from dibiao.core.errors import DomainError
+from dibiao.testing.concurrency import run_together
 from dibiao.testing.factories import division_tree
 from dibiao.trace.models import Batch, ComplianceCertificate
 from dibiao.trace.tests.batches_fixtures import farm, harvest, make_batch
@@ -24,27 +20,6 @@ from dibiao.trace.tests.certificates_fixtures import issue
 ROUNDS = 3
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-def _run_together(*jobs: Callable[[], Any]) -> list[BaseException | None]:
-    barrier = threading.Barrier(len(jobs))
-    results: list[BaseException | None] = [None] * len(jobs)
-
-    def run(index: int) -> None:
-        try:
-            barrier.wait()
-            jobs[index]()
-        except BaseException as exc:  # reported to the test
-            results[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(jobs))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    return results
 
 
 def test_two_certificates_cannot_both_cover_most_of_a_batch() -> None:
@@ -56,7 +31,7 @@ def test_two_certificates_cannot_both_cover_most_of_a_batch() -> None:
         def certify(batch: Batch = batch) -> None:
             issue(batch, quantity="300")
 
-        results = _run_together(certify, certify)
+        results = run_together(certify, certify)
         errors = [r for r in results if r is not None]
         assert len(errors) == 1, results
         assert isinstance(errors[0], DomainError)
@@ -78,7 +53,7 @@ def test_certificates_of_one_county_at_once_get_distinct_numbers() -> None:
         def certify_second(b: Batch = second) -> None:
             issue(b)
 
-        results = _run_together(certify_first, certify_second)
+        results = run_together(certify_first, certify_second)
         assert results == [None, None]
     numbers = list(ComplianceCertificate.objects.values_list("number", flat=True))
     assert len(set(numbers)) == len(numbers) == 2 * ROUNDS

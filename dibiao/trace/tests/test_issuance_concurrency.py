@@ -7,15 +7,11 @@ parallel binds of overlapping ranges leave one winner and non-overlapping segmen
 from __future__ import annotations
 
 import itertools
-import threading
 from collections import Counter
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from django.db import connection
 
-from dibiao.core.errors import DomainError
+from dibiao.testing.concurrency import race
 from dibiao.trace.models import CodeIssuance, CodeSegment, SerialCounter
 from dibiao.trace.services import codes as services
 from dibiao.trace.tests.codes_fixtures import (  # noqa: F401 (fixtures)
@@ -28,37 +24,11 @@ from dibiao.trace.tests.codes_fixtures import (  # noqa: F401 (fixtures)
 )
 
 
-def _race(count: int, work: Callable[[int], object]) -> Counter[str]:
-    """Run `work(i)` for i in range(count) at once, each on its own connection; count the
-    outcomes ("ok" or the refusal's code)."""
-    barrier = threading.Barrier(count)
-    outcomes: Counter[str] = Counter()
-    lock = threading.Lock()
-
-    def run(i: int) -> None:
-        try:
-            barrier.wait(timeout=30)
-            work(i)
-            outcome = "ok"
-        except DomainError as exc:
-            outcome = exc.code
-        except Exception as exc:  # anything else is a defect the assertion will show
-            outcome = f"{type(exc).__name__}: {exc}"
-        finally:
-            connection.close()
-        with lock:
-            outcomes[outcome] += 1
-
-    with ThreadPoolExecutor(max_workers=count) as pool:
-        list(pool.map(run, range(count)))
-    return outcomes
-
-
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_parallel_issuances_get_disjoint_ranges(tree, product):
     worlds = [world_in(tree["c1a"], product, name=f"合作社{i}") for i in range(8)]
-    outcomes = _race(
+    outcomes = race(
         len(worlds),
         lambda i: services.issuance_create(
             actor=worlds[i].user, authorization=worlds[i].authorization, count=1000 + i
@@ -78,7 +48,7 @@ def test_parallel_issuances_get_disjoint_ranges(tree, product):
 @pytest.mark.django_db(transaction=True)
 def test_parallel_issuances_under_one_agreement_never_pass_its_quantity(world):
     # Each asks for 15,000 of 50,000: three can be served, the others must be refused.
-    outcomes = _race(
+    outcomes = race(
         6,
         lambda i: services.issuance_create(
             actor=world.user, authorization=world.authorization, count=15_000
@@ -94,7 +64,7 @@ def test_parallel_issuances_under_one_agreement_never_pass_its_quantity(world):
 def test_parallel_overlapping_binds_leave_one_winner(world):
     issuance = world.issue(1000)
     # Every range covers serial 500, so at most one bind can win.
-    outcomes = _race(
+    outcomes = race(
         6,
         lambda i: services.codes_bind(
             actor=world.user,
