@@ -55,6 +55,19 @@ def snapshot_diff(before: Snapshot, after: Snapshot) -> dict[str, Snapshot]:
     }
 
 
+def _masked_text(value: Any) -> Any:
+    """`value` with every mobile and ID number inside its strings masked (dicts and lists too):
+    masking by field name catches `phone`, not a buyer's number typed into a free-text field
+    such as a trace event's destination or a void reason."""
+    if isinstance(value, str):
+        return mask_numbers_in_text(value)
+    if isinstance(value, dict):
+        return {key: _masked_text(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_masked_text(item) for item in value]
+    return value
+
+
 def audit_record(
     *,
     actor: AbstractBaseUser | AnonymousUser | None,
@@ -81,7 +94,7 @@ def audit_record(
         object_type=object_type,
         object_id=object_id,
         object_repr=object_repr[:200],
-        changes=changes or {},
+        changes=_masked_text(changes or {}),
         # Free text may quote what a user typed (an export's search, a refused value): no
         # phone or ID number is kept in clear, whoever wrote the detail.
         detail=mask_numbers_in_text(detail)[:500],

@@ -96,7 +96,23 @@ class EventFilterForm(forms.Form):
 # --- Batches -------------------------------------------------------------------------------------
 
 
-class HarvestLogField(forms.ModelMultipleChoiceField[ProductionLog]):
+class BoundedMultipleChoiceField(forms.ModelMultipleChoiceField[Any]):
+    """A multiple choice of rows by id that refuses an id beyond a database integer before it
+    reaches a query (an `__in` lookup with one would be a 500, not a form error)."""
+
+    def clean(self, value: Any) -> Any:
+        for pk in value if isinstance(value, list | tuple) else [value]:
+            text = str(pk).strip()
+            if text.isascii() and text.isdigit() and int(text) > selectors.MAX_ID:
+                raise forms.ValidationError(
+                    self.error_messages["invalid_choice"],
+                    code="invalid_choice",
+                    params={"value": text[:20]},
+                )
+        return super().clean(value)
+
+
+class HarvestLogField(BoundedMultipleChoiceField):
     def label_from_instance(self, obj: ProductionLog) -> str:
         amount = f"{obj.quantity.normalize():f} {obj.unit}" if obj.quantity is not None else ""
         return (
@@ -138,7 +154,7 @@ class BatchEditForm(forms.Form):
     )
 
 
-class ReportField(forms.ModelMultipleChoiceField[TestReport]):
+class ReportField(BoundedMultipleChoiceField):
     def label_from_instance(self, obj: TestReport) -> str:
         grade = f" · {obj.grade.name}" if obj.grade else ""
         return (

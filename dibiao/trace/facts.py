@@ -22,6 +22,7 @@ from django.core.cache import cache
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
+from dibiao.core.masking import mask_numbers_in_text
 from dibiao.core.models import Division
 from dibiao.producers.models import Producer, ProductionBase
 from dibiao.production.models import TestReport
@@ -192,13 +193,15 @@ def _certificates(batch: Batch) -> list[dict[str, Any]]:
 
 
 def _timeline(batch: Batch) -> list[dict[str, Any]]:
+    # The place, the counterparts (来源方, 去向方) and a harvest log's title are typed in as
+    # free text, where a buyer's mobile or ID number can end up: masked on the public side.
     return [
         {
             "when": timezone.localtime(entry.when).isoformat(timespec="minutes"),
             "stage": entry.stage,
-            "who": entry.who,
-            "place": entry.place,
-            "description": entry.description,
+            "who": mask_numbers_in_text(entry.who),
+            "place": mask_numbers_in_text(entry.place),
+            "description": mask_numbers_in_text(entry.description),
         }
         for entry in batch_timeline(batch)
     ]
@@ -232,7 +235,7 @@ def batch_facts(batch: Batch) -> dict[str, Any]:
                 if batch.recalled_at
                 else ""
             ),
-            "reason": batch.recall_reason,
+            "reason": mask_numbers_in_text(batch.recall_reason),
         }
         if recalled
         else None,
@@ -242,7 +245,9 @@ def batch_facts(batch: Batch) -> dict[str, Any]:
     }
 
 
-def _cached_batch_facts(batch: Batch) -> dict[str, Any]:
+def cached_batch_facts(batch: Batch) -> dict[str, Any]:
+    """`batch_facts` through the cache, keyed by the batch's version (`batch` must carry
+    the version it has in the database)."""
     key = _facts_key(batch)
     facts: dict[str, Any] | None = cache.get(key)
     if facts is None:
@@ -282,7 +287,7 @@ def _body(check: CodeCheck) -> dict[str, Any]:
     if segment is None:
         return body
     if check.status == CodeStatus.GENUINE and segment.batch is not None:
-        body.update(_cached_batch_facts(segment.batch))
+        body.update(cached_batch_facts(segment.batch))
     elif check.status == CodeStatus.NOT_ACTIVATED:
         body.update(_issuance_facts(segment.issuance))
     elif check.status == CodeStatus.VOIDED:

@@ -106,3 +106,18 @@ def test_numbers_typed_into_free_text_are_masked_in_the_audit_row():
         detail="导出 q=13812345678 与 11010519491231002X，订单号 20261128000000000123",
     )
     assert row.detail == ("导出 q=138****5678 与 110105********002X，订单号 20261128000000000123")
+
+
+@pytest.mark.django_db
+def test_numbers_typed_into_free_text_fields_are_masked_in_the_changes():
+    row = audit_record(
+        actor=None,
+        action=AuditAction.CREATE,
+        object_type="x",
+        changes={
+            "after": {"destination_name": "张三 13912345678", "lines": ["11010519491231002X"]}
+        },
+    )
+    assert row.changes == {
+        "after": {"destination_name": "张三 139****5678", "lines": ["110105********002X"]}
+    }

@@ -1,7 +1,8 @@
 """GS1 Digital Link (https://…/01/{GTIN}/10/{lot}): a product with a GTIN can carry a GS1 QR
 code or link instead of (or beside) our label code. The route resolves to the batch with that
 GTIN and number and shows the scan page of a genuine label code of that batch, with the same
-public facts (`facts.batch_facts`): nothing that is not public.
+public facts (`facts.batch_facts`, cached per batch version like a scan's, since the route
+has no per-client limit): nothing that is not public.
 
 One difference in wording: a GTIN and a lot number are printed on every pack of the batch and
 anyone can copy them, so the page does not call the item genuine (正品) the way a label code's
@@ -21,7 +22,7 @@ from django.views.decorators.http import require_GET
 from dibiao.core.identifiers import validate_gtin
 from dibiao.trace.choices import CodeStatus
 from dibiao.trace.epcis import gtin14
-from dibiao.trace.facts import batch_facts
+from dibiao.trace.facts import cached_batch_facts
 from dibiao.trace.selectors import certificates as selectors
 
 STATUS_LABEL = "已登记批次"
@@ -47,7 +48,7 @@ def digital_link_facts(gtin: str, lot: str) -> dict[str, Any]:
         "headline": HEADLINE,
         "advice": ADVICE,
         "code": "",
-        **batch_facts(batch),
+        **cached_batch_facts(batch),
         "scans": None,
         "gtin": gtin14(gtin),
     }
