@@ -93,12 +93,25 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     return response
 
 
+MAX_ID = 2**63 - 1  # the largest value of a 64-bit id column
+
+
 class ScopedRelatedField(serializers.PrimaryKeyRelatedField[Any]):
     """An id in a request body that the caller cannot see reads as "does not exist", exactly
-    like a missing id, so ids cannot be probed across scopes. Subclasses name the rows."""
+    like a missing id, so ids cannot be probed across scopes. Subclasses name the rows. An id
+    that could not even be a key (past 64 bits, zero, "²") is refused the same way instead of
+    overflowing in the database."""
 
     def rows(self, user: Any) -> QuerySet[Any]:
         raise NotImplementedError
+
+    def to_internal_value(self, data: Any) -> Any:
+        text = str(data).strip()
+        if isinstance(data, bool) or not (text.isascii() and text.isdigit()):
+            self.fail("incorrect_type", data_type=type(data).__name__)
+        if not 0 < int(text) <= MAX_ID:
+            self.fail("does_not_exist", pk_value=data)
+        return super().to_internal_value(int(text))
 
     def get_queryset(self) -> QuerySet[Any]:
         return self.rows(self.context["request"].user)

@@ -62,3 +62,15 @@ def test_deeply_nested_json_is_a_syntax_error_not_a_crash():
     with pytest.raises(ValidationError) as caught:
         geometry.parse_polygon("[" * 100_000 + "]" * 100_000)
     assert caught.value.code == "geojson_syntax"
+
+
+@pytest.mark.parametrize("value", [10**25, "²", 0, True, "abc"])
+def test_an_id_in_a_body_that_could_not_be_a_key_is_a_field_error(client, county_admin, value):
+    client.force_login(county_admin)
+    response = client.post(
+        "/api/v1/certificates/",
+        data={"batch": value, "quantity": "1", "basis": "quality_control", "contact": "0351-1"},
+        content_type="application/json",
+    )
+    assert response.status_code == 400
+    assert "batch" in response.json()["errors"]

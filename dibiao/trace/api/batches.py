@@ -218,21 +218,8 @@ class BatchRecallOutput(serializers.Serializer[Any]):
 # --- Input -------------------------------------------------------------------------------------
 
 
-class BoundedScopedField(ScopedRelatedField):
-    """A scoped id that is refused as "does not exist" when it could not even be a key (the
-    database would overflow on it)."""
-
-    def to_internal_value(self, data: Any) -> Any:
-        text = str(data).strip()
-        if isinstance(data, bool) or not (text.isascii() and text.isdigit()):
-            self.fail("incorrect_type", data_type=type(data).__name__)
-        if not 0 < int(text) <= selectors.MAX_ID:
-            self.fail("does_not_exist", pk_value=data)
-        return super().to_internal_value(int(text))
-
-
 @extend_schema_field(OpenApiTypes.INT)
-class HarvestLogField(BoundedScopedField):
+class HarvestLogField(ScopedRelatedField):
     """Harvest logs in the caller's scope; the service checks kind, status and batch."""
 
     def rows(self, user: Any) -> QuerySet[ProductionLog]:
@@ -240,7 +227,7 @@ class HarvestLogField(BoundedScopedField):
 
 
 @extend_schema_field(OpenApiTypes.INT)
-class ReportField(BoundedScopedField):
+class ReportField(ScopedRelatedField):
     def rows(self, user: Any) -> QuerySet[TestReport]:
         return TestReport.objects.restrict(user)
 

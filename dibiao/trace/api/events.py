@@ -18,10 +18,10 @@ from rest_framework.views import APIView
 from dibiao.accounts.choices import Role
 from dibiao.accounts.http import request_user
 from dibiao.accounts.permissions import has_role
-from dibiao.core.api import ListApi, validated
+from dibiao.core.api import ListApi, ScopedRelatedField, validated
 from dibiao.core.idempotency import idempotent
 from dibiao.producers.models import Producer
-from dibiao.trace.api.batches import IDEMPOTENCY_HEADER, BatchRefOutput, BoundedScopedField, require
+from dibiao.trace.api.batches import IDEMPOTENCY_HEADER, BatchRefOutput, require
 from dibiao.trace.choices import TraceStage
 from dibiao.trace.errors import TraceError
 from dibiao.trace.models import Batch, TraceEvent, TraceEventInput, TraceEventOutput
@@ -98,19 +98,19 @@ class TraceEventDetailOutput(serializers.ModelSerializer[TraceEvent]):
 
 
 @extend_schema_field(OpenApiTypes.INT)
-class EventProducerField(BoundedScopedField):
+class EventProducerField(ScopedRelatedField):
     def rows(self, user: Any) -> QuerySet[Producer]:
         return selectors.event_producer_choices(user=user)
 
 
 @extend_schema_field(OpenApiTypes.INT)
-class DestinationField(BoundedScopedField):
+class DestinationField(ScopedRelatedField):
     def rows(self, user: Any) -> QuerySet[Producer]:
         return selectors.destination_choices()
 
 
 @extend_schema_field(OpenApiTypes.INT)
-class InputBatchField(BoundedScopedField):
+class InputBatchField(ScopedRelatedField):
     """Batches in the caller's scope; the service checks holder, status and quantity."""
 
     def rows(self, user: Any) -> QuerySet[Batch]:
