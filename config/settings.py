@@ -120,6 +120,8 @@ def _label_keys() -> tuple[dict[int, bytes], int]:
 DIBIAO_LABEL_KEYS, DIBIAO_LABEL_KEY_ID = _label_keys()
 # The public origin printed in QR codes (https://dibiao.example.cn); empty: the request's host.
 DIBIAO_PUBLIC_URL = os.environ.get("DIBIAO_PUBLIC_URL", "").rstrip("/")
+# Labels a kilogram of a batch can carry, for the over-labelling check (dibiao/trace/reconciliation.py).
+DIBIAO_LABELS_PER_KG = int(os.environ.get("DIBIAO_LABELS_PER_KG", "4"))
 # The national traceability platform client (dibiao/trace/national.py); the default writes the
 # document under MEDIA_ROOT/trace/national/ for upload, a deployment may plug in a real client.
 DIBIAO_NATIONAL_PLATFORM_CLIENT = os.environ.get(
