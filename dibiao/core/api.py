@@ -15,6 +15,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from dibiao.core.errors import DomainError
 from dibiao.core.pagination import Pagination
+from dibiao.core.params import MAX_ID
 
 
 # Base for a paginated list endpoint: the subclass gets its rows from a selector and answers
@@ -91,9 +92,6 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     if code == "not_authenticated":
         response.status_code = status.HTTP_401_UNAUTHORIZED
     return response
-
-
-MAX_ID = 2**63 - 1  # the largest value of a 64-bit id column
 
 
 class ScopedRelatedField(serializers.PrimaryKeyRelatedField[Any]):

@@ -26,6 +26,7 @@ from dibiao.core.choices import AuditAction
 from dibiao.core.errors import DomainError
 from dibiao.core.excel import xlsx_response
 from dibiao.core.paging import paginate
+from dibiao.core.params import parse_id
 from dibiao.producers import authorization_selectors as selectors
 from dibiao.producers.authorization_forms import (
     ApplicationForm,
@@ -63,18 +64,14 @@ def _staff(request: HttpRequest) -> None:
         raise PermissionDenied
 
 
-def _int(raw: str) -> int | None:
-    raw = raw.strip()
-    # `isdigit` alone also accepts digits that `int` refuses (superscripts such as "²").
-    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 10 else None
-
-
 def _filters(request: HttpRequest) -> dict[str, Any]:
     params = request.GET
     status = params.get("status", "")
+    year = parse_id(params.get("year", ""))
     return {
-        "product": _int(params.get("product", "")),
-        "year": _int(params.get("year", "")),
+        "product": parse_id(params.get("product", "")),
+        # A year is not an id: anything past four digits is ignored, like any unreadable filter.
+        "year": year if year is not None and year < 10_000 else None,
         "status": status if status in AuthorizationStatus.values else "",
         "valid_on": timezone.localdate() if params.get("valid") == "1" else None,
         "q": params.get("q", "").strip()[:100],

@@ -16,12 +16,12 @@ from dibiao.accounts.scoping import scope_for
 from dibiao.core.choices import DivisionLevel
 from dibiao.core.excel import XLSX_CONTENT_TYPE
 from dibiao.core.models import Division
+from dibiao.core.params import parse_id
 from dibiao.producers.models import Producer
 
 YES = frozenset({"1", "yes", "true", "是"})
 NO = frozenset({"0", "no", "false", "否"})
 # Ids are bigints: more digits than this cannot be one, and would overflow SQLite's integers.
-MAX_ID_DIGITS = 18
 
 
 def staff(request: HttpRequest) -> None:
@@ -38,10 +38,7 @@ def require(allowed: bool) -> None:
 def int_param(request: HttpRequest, name: str) -> int | None:
     """A whole-number filter, or None for anything else. `isdigit` alone also accepts digits
     that `int` refuses (superscripts such as "²"), hence the ASCII check."""
-    raw = request.GET.get(name, "").strip()
-    if raw.isascii() and raw.isdigit() and len(raw) <= MAX_ID_DIGITS:
-        return int(raw)
-    return None
+    return parse_id(request.GET.get(name))
 
 
 def flag_param(request: HttpRequest, name: str) -> bool | None:

@@ -30,6 +30,7 @@ from django.db.models.functions import Coalesce
 
 from dibiao.accounts.scoping import scope_for
 from dibiao.core.errors import NotFoundError
+from dibiao.core.params import MAX_ID
 from dibiao.producers.choices import ProducerStatus
 from dibiao.producers.models import Producer
 from dibiao.production.choices import LogKind, LogStatus
@@ -39,7 +40,6 @@ from dibiao.trace.choices import BatchStatus
 from dibiao.trace.lineage import CONTINUING_STAGES
 from dibiao.trace.models import Batch, TraceEvent, TraceEventInput, TraceEventOutput
 
-MAX_ID = 2**63 - 1
 _QUANTITY = DecimalField(max_digits=14, decimal_places=3)
 _ZERO = Value(Decimal(0), output_field=_QUANTITY)
 

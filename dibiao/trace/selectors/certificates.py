@@ -9,12 +9,12 @@ from typing import Any
 from django.db.models import Q, QuerySet
 
 from dibiao.core.errors import NotFoundError
+from dibiao.core.params import MAX_ID
 from dibiao.production.choices import TestResult
 from dibiao.production.models import TestReport
 from dibiao.trace.choices import BatchStatus, CertificateStatus
 from dibiao.trace.models import Batch, ComplianceCertificate, TraceEvent
 
-MAX_ID = 2**63 - 1
 SHIPMENT_STAGE_VALUES = ("sale", "transport")
 
 

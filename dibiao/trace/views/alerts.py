@@ -21,6 +21,7 @@ from dibiao.core.choices import AuditAction
 from dibiao.core.errors import DomainError
 from dibiao.core.excel import xlsx_response
 from dibiao.core.paging import paginate
+from dibiao.core.params import parse_id
 from dibiao.trace.alert_forms import AlertCloseForm, TraceSettingsForm
 from dibiao.trace.choices import AlertKind, AlertStatus
 from dibiao.trace.clients import AGENT_LABELS
@@ -83,17 +84,12 @@ def _viewer(request: HttpRequest) -> None:
         raise PermissionDenied
 
 
-def _int(raw: str) -> int | None:
-    raw = raw.strip()
-    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 10 else None
-
-
 def _filters(request: HttpRequest) -> dict[str, Any]:
     params = request.GET
     return {
         "kind": params.get("kind", ""),
         "status": params.get("status", ""),
-        "product": _int(params.get("product", "")),
+        "product": parse_id(params.get("product", "")),
     }
 
 

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_POST
 from dibiao.accounts.http import AuthedRequest
 from dibiao.core.errors import DomainError, NotFoundError
 from dibiao.core.paging import paginate
+from dibiao.core.params import parse_id
 from dibiao.core.uploads import clean_filename
 from dibiao.trace.certificate_forms import (
     CertificateFilterForm,
@@ -78,9 +79,10 @@ def _batch_for_issue(request: AuthedRequest) -> Batch | None:
     raw = request.GET.get("batch", "").strip()
     if not raw:
         return None
-    if not (raw.isascii() and raw.isdigit()) or len(raw) > 18:
+    pk = parse_id(raw)
+    if pk is None:
         raise NotFoundError("未找到该批次。")
-    return selectors.export_batch_get_for_user(user=request.user, pk=int(raw))
+    return selectors.export_batch_get_for_user(user=request.user, pk=pk)
 
 
 @login_required

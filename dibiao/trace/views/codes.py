@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 from dibiao.accounts.http import AuthedRequest
 from dibiao.core.errors import DomainError
 from dibiao.core.paging import paginate
+from dibiao.core.params import parse_id
 from dibiao.core.uploads import clean_filename
 from dibiao.trace.choices import JobStatus
 from dibiao.trace.code_forms import BindForm, IssuanceForm, LabelJobForm, VoidForm
@@ -42,12 +43,6 @@ def _reader(request: HttpRequest) -> None:
         raise PermissionDenied
 
 
-def _int(raw: str) -> int | None:
-    raw = raw.strip()
-    # `isdigit` alone also accepts digits that `int` refuses (superscripts such as "²").
-    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 18 else None
-
-
 def _origin(request: HttpRequest) -> str:
     return request.build_absolute_uri("/").rstrip("/")
 
@@ -59,8 +54,8 @@ def issuance_list(request: AuthedRequest) -> HttpResponseBase:
     rows = selectors.issuance_list_for_user(
         user=request.user,
         q=params.get("q", "").strip()[:60],
-        product=_int(params.get("product", "")),
-        authorization=_int(params.get("authorization", "")),
+        product=parse_id(params.get("product", "")),
+        authorization=parse_id(params.get("authorization", "")),
     )
     context = {
         "params": params,
@@ -76,7 +71,7 @@ def issuance_create(request: AuthedRequest) -> HttpResponseBase:
     if not may_issue_codes(request.user):
         raise PermissionDenied
     authorizations = selectors.issuable_authorizations_for_user(user=request.user)
-    initial = {"authorization": _int(request.GET.get("authorization", ""))}
+    initial = {"authorization": parse_id(request.GET.get("authorization", ""))}
     form = IssuanceForm(request.POST or None, initial=initial, authorizations=authorizations)
     if request.method == "POST" and form.is_valid():
         try:

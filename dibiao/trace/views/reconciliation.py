@@ -16,20 +16,22 @@ from django.views.decorators.http import require_POST
 
 from dibiao.accounts.http import AuthedRequest
 from dibiao.core.paging import paginate
+from dibiao.core.params import parse_id
 from dibiao.trace.permissions.alerts import can_run_reconciliation, can_view_reconciliation
 from dibiao.trace.reconciliation import labels_per_kg, reconcile
 from dibiao.trace.selectors import alerts as selectors
 from dibiao.trace.services import alerts as services
 
 
+def _year(raw: str) -> int | None:
+    """A year is not an id: anything past four digits is ignored, like any unreadable filter."""
+    year = parse_id(raw)
+    return year if year is not None and year < 10_000 else None
+
+
 def _viewer(request: HttpRequest) -> None:
     if not can_view_reconciliation(request.user):
         raise PermissionDenied
-
-
-def _int(raw: str) -> int | None:
-    raw = raw.strip()
-    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 6 else None
 
 
 @login_required
@@ -38,8 +40,8 @@ def reconciliation_list(request: AuthedRequest) -> HttpResponseBase:
     params = request.GET
     rows = selectors.reconciliation_list_for_user(
         user=request.user,
-        year=_int(params.get("year", "")),
-        product=_int(params.get("product", "")),
+        year=_year(params.get("year", "")),
+        product=parse_id(params.get("product", "")),
         q=params.get("q", "").strip()[:100],
     )
     context = {"params": params, **paginate(request, rows)}
