@@ -42,6 +42,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[Any]) -> 
 def _fast_hashing_and_clean_cache(settings: Any, tmp_path: Any) -> Iterator[None]:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.MEDIA_ROOT = str(tmp_path / "media")
+    # Each test its own ledger witness file: a shared one would hold other tests' checkpoints.
+    settings.DIBIAO_LEDGER_WITNESS = str(tmp_path / "ledger-witness.jsonl")
     cache.clear()
     yield
     cache.clear()

@@ -118,6 +118,41 @@ def _label_keys() -> tuple[dict[int, bytes], int]:
 
 
 DIBIAO_LABEL_KEYS, DIBIAO_LABEL_KEY_ID = _label_keys()
+
+
+def _ledger_key() -> str:
+    """The ledger's Ed25519 signing key (dibiao/ledger/keys.py), base64 of its 32-byte seed:
+    from DIBIAO_LEDGER_KEY, else generated once into var/ledger_key at set-up. Whoever holds it
+    can sign checkpoints; keep it out of backups of the database and never commit it."""
+    if key := os.environ.get("DIBIAO_LEDGER_KEY"):
+        return key
+    if PRODUCTION:
+        raise ImproperlyConfigured("DIBIAO_LEDGER_KEY must be set in production.")
+    key_file = VAR_DIR / "ledger_key"
+    try:
+        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        pass
+    else:
+        with os.fdopen(fd, "w") as handle:
+            handle.write(base64.b64encode(secrets.token_bytes(32)).decode())
+    return key_file.read_text().strip()
+
+
+DIBIAO_LEDGER_KEY = _ledger_key()
+# The ledger's hash, fixed when the log is created (its first leaf): sha256 or sm3.
+DIBIAO_LEDGER_ALGORITHM = os.environ.get("DIBIAO_LEDGER_ALGORITHM", "sha256")
+# The checkpoint origin line and key name; by default the public host + "/ledger".
+DIBIAO_LEDGER_ORIGIN = os.environ.get("DIBIAO_LEDGER_ORIGIN", "")
+# The append-only witness file of published checkpoints, outside the database.
+DIBIAO_LEDGER_WITNESS = os.environ.get(
+    "DIBIAO_LEDGER_WITNESS", str(VAR_DIR / "ledger-witness.jsonl")
+)
+# Seconds between checkpoints (`manage.py ledger_checkpoint --every`).
+DIBIAO_LEDGER_CHECKPOINT_INTERVAL = int(os.environ.get("DIBIAO_LEDGER_CHECKPOINT_INTERVAL", "300"))
+# Sequence queued leaves right after the transaction that wrote them commits.
+DIBIAO_LEDGER_INTEGRATE_ON_COMMIT = env_bool("DIBIAO_LEDGER_INTEGRATE_ON_COMMIT", True)
+
 # The public origin printed in QR codes (https://dibiao.example.cn); empty: the request's host.
 DIBIAO_PUBLIC_URL = os.environ.get("DIBIAO_PUBLIC_URL", "").rstrip("/")
 # Labels a kilogram of a batch can carry, for the over-labelling check (dibiao/trace/reconciliation.py).
@@ -165,6 +200,7 @@ INSTALLED_APPS = [
     "dibiao.producers",
     "dibiao.production",
     "dibiao.trace",
+    "dibiao.ledger",
     "dibiao.demo",
     "dibiao.portal",
 ]

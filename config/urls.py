@@ -12,6 +12,7 @@ api_v1 = [
     path("", include("dibiao.producers.api_urls")),
     path("", include("dibiao.production.api_urls")),
     path("", include("dibiao.trace.api_urls")),
+    path("", include("dibiao.ledger.api_urls")),
 ]
 
 urlpatterns = [

@@ -7,6 +7,9 @@ class ProjectsConfig(AppConfig):
     verbose_name = "保护工程"
 
     def ready(self) -> None:
+        # Allocations, contracts and fund entries go into the verifiable ledger.
+        import dibiao.projects.ledger  # noqa: F401
+
         # Signed contract scans, payment vouchers and program documents are work-archive
         # documents attached to their record. The archive app is optional to this one: without
         # it, there are simply no attachments.

@@ -25,6 +25,7 @@ from dibiao.core.audit import audit_record, model_snapshot, snapshot_diff
 from dibiao.core.choices import AuditAction, DivisionLevel
 from dibiao.core.errors import ForbiddenError, NotFoundError
 from dibiao.core.models import Division
+from dibiao.ledger import services as ledger
 from dibiao.projects.choices import ContractStatus, EntryKind, EntryStatus, ProgramStatus
 from dibiao.projects.errors import ProjectsError
 from dibiao.projects.models import (
@@ -266,6 +267,7 @@ def allocation_create(
     allocation = Allocation.objects.create(
         program=program, product=product, division=division, amount=amount
     )
+    ledger.append(allocation)
     Program.objects.filter(pk=program.pk).update(allocated_total=F("allocated_total") + amount)
     audit_record(
         actor=actor,
@@ -329,6 +331,7 @@ def allocation_change_amount(
     Allocation.objects.filter(pk=allocation.pk).update(amount=amount)
     Program.objects.filter(pk=program.pk).update(allocated_total=F("allocated_total") + difference)
     allocation.refresh_from_db()
+    ledger.append(allocation)
     audit_record(
         actor=actor,
         action=AuditAction.UPDATE,
@@ -380,6 +383,7 @@ def allocation_record_disbursement(
     before = allocation.disbursed_on
     allocation.disbursed_on = disbursed_on
     allocation.save(update_fields=["disbursed_on"])
+    ledger.append(allocation)
     audit_record(
         actor=actor,
         action=AuditAction.UPDATE,
@@ -468,6 +472,7 @@ def contract_create(
     Allocation.objects.filter(pk=allocation.pk).update(
         contracted_total=F("contracted_total") + amount
     )
+    ledger.append(contract)
     audit_record(
         actor=actor,
         action=AuditAction.CREATE,
@@ -521,6 +526,7 @@ def contract_set_status(
     # One UPDATE: the CHECK on the amount reads the new status.
     Contract.objects.filter(pk=contract.pk).update(amount=contract.committed_total, status=status)
     contract.refresh_from_db()
+    ledger.append(contract)
     audit_record(
         actor=actor,
         action=AuditAction.TRANSITION,
@@ -589,6 +595,7 @@ def entry_record(
     _clean(entry, "invalid_entry")
     entry.save()
     _commit(allocation, contract, amount)
+    ledger.append(entry)
     audit_record(
         actor=actor, action=AuditAction.CREATE, obj=entry, changes={"after": model_snapshot(entry)}
     )
@@ -641,6 +648,7 @@ def entry_review(*, actor: User, entry: FundEntry, approve: bool, note: str = ""
             Allocation.objects.filter(pk=allocation.pk).update(
                 contracted_total=F("contracted_total") - entry.amount
             )
+            ledger.append(contract)
     FundEntry.objects.filter(pk=entry.pk).update(
         status=EntryStatus.APPROVED if approve else EntryStatus.REJECTED,
         reviewed_by=actor,
@@ -648,6 +656,7 @@ def entry_review(*, actor: User, entry: FundEntry, approve: bool, note: str = ""
         review_note=note.strip(),
     )
     entry.refresh_from_db()
+    ledger.append(entry)
     audit_record(
         actor=actor,
         action=AuditAction.TRANSITION,
@@ -683,6 +692,7 @@ def entry_reverse(*, actor: User, entry: FundEntry, reason: str) -> FundEntry:
         description=reason.strip(),
         recorded_by=actor,
     )
+    ledger.append(reversal)
     audit_record(
         actor=actor,
         action=AuditAction.CREATE,
