@@ -7,6 +7,11 @@ class DivisionLevel(models.TextChoices):
     COUNTY = "county", "县"
 
 
+class BoundarySource(models.TextChoices):
+    FIXTURE = "fixture", "随系统提供"
+    UPLOADED = "uploaded", "管理员上传"
+
+
 class AuditAction(models.TextChoices):
     CREATE = "create", "新增"
     UPDATE = "update", "修改"

@@ -18,6 +18,7 @@ from django.core.exceptions import ValidationError
 from pyproj import Geod
 from shapely.geometry import MultiPolygon, Point, Polygon, mapping, shape
 from shapely.geometry.base import BaseGeometry
+from shapely.geometry.polygon import orient
 from shapely.validation import explain_validity
 
 SQUARE_METRES_PER_MU = Decimal(10000) / Decimal(15)  # 1 亩 = 666.67 m²
@@ -68,15 +69,35 @@ def _check_range(geometry: BaseGeometry) -> None:
         )
 
 
-def parse_polygon(text: str) -> Polygon | MultiPolygon:
+def _repaired(geometry: BaseGeometry) -> BaseGeometry:
+    """The polygonal part of make_valid's repair (a bow-tie becomes two triangles; a spike
+    collapses to a line and is dropped); empty when nothing polygonal is left."""
+    fixed = shapely.make_valid(geometry)
+    parts = [p for p in getattr(fixed, "geoms", [fixed]) if isinstance(p, Polygon | MultiPolygon)]
+    return shapely.union_all(parts) if parts else Polygon()
+
+
+def parse_polygon(
+    text: str, *, repair: bool = False, max_vertices: int = MAX_VERTICES
+) -> Polygon | MultiPolygon:
     """A valid Polygon or MultiPolygon from GeoJSON text (a bare geometry, a Feature, or a
-    collection of one Feature); every refusal is a ValidationError saying what is wrong."""
+    collection of one Feature); every refusal is a ValidationError saying what is wrong.
+
+    With `repair`, an invalid polygon (a self-intersecting ring, as converted shapefiles often
+    have) is repaired instead of refused, and refused only when no area is left."""
     try:
         data = json.loads(text)
     except (TypeError, ValueError, RecursionError) as exc:  # RecursionError: [[[[… nested deep
         raise ValidationError(
             "不是有效的 GeoJSON 文本（JSON 格式错误）。", code="geojson_syntax"
         ) from exc
+    return polygon_from_data(data, repair=repair, max_vertices=max_vertices)
+
+
+def polygon_from_data(
+    data: Any, *, repair: bool = False, max_vertices: int = MAX_VERTICES
+) -> Polygon | MultiPolygon:
+    """parse_polygon for GeoJSON already decoded (a feature of a file read whole)."""
     data = _unwrap(data)
     if not isinstance(data, dict) or data.get("type") not in {"Polygon", "MultiPolygon"}:
         raise ValidationError(
@@ -88,18 +109,22 @@ def parse_polygon(text: str) -> Polygon | MultiPolygon:
         raise ValidationError("GeoJSON 面的坐标结构不正确。", code="geojson_coordinates") from exc
     if geometry.is_empty:
         raise ValidationError("边界为空。", code="geojson_empty")
-    if shapely.get_num_coordinates(geometry) > MAX_VERTICES:
+    if shapely.get_num_coordinates(geometry) > max_vertices:
         raise ValidationError(
             "边界顶点过多（超过 %(n)s 个），请先简化。",
             code="geojson_too_many_vertices",
-            params={"n": MAX_VERTICES},
+            params={"n": max_vertices},
         )
     if not geometry.is_valid:
-        raise ValidationError(
-            "边界不是有效的面：%(reason)s。请检查是否自相交或环未闭合。",
-            code="geojson_invalid",
-            params={"reason": explain_validity(geometry)},
-        )
+        reason = explain_validity(geometry)
+        if repair:
+            geometry = _repaired(geometry)
+        if not repair or geometry.is_empty or not geometry.is_valid:
+            raise ValidationError(
+                "边界不是有效的面：%(reason)s。请检查是否自相交或环未闭合。",
+                code="geojson_invalid",
+                params={"reason": reason},
+            )
     _check_range(geometry)
     if not isinstance(geometry, Polygon | MultiPolygon):  # shape() of a checked type: never
         raise ValidationError("边界应为 GeoJSON 面。", code="geojson_not_polygon")
@@ -118,9 +143,22 @@ def point(longitude: Decimal | float, latitude: Decimal | float) -> Point:
     return geometry
 
 
+def oriented(geometry: BaseGeometry) -> BaseGeometry:
+    """Polygons with their rings wound as RFC 7946 asks: exterior counter-clockwise, holes
+    clockwise. GeoJSON from elsewhere (and shapely's own unions) often winds them otherwise."""
+    if isinstance(geometry, Polygon):
+        return orient(geometry, 1.0)
+    if isinstance(geometry, MultiPolygon):
+        return MultiPolygon([orient(part, 1.0) for part in geometry.geoms])
+    return geometry
+
+
 def area_square_metres(geometry: BaseGeometry) -> Decimal:
-    """Geodesic area on the WGS-84 ellipsoid (exact to well under 0.1 % at county scale)."""
-    area, _ = _GEOD.geometry_area_perimeter(geometry)
+    """Geodesic area on the WGS-84 ellipsoid (exact to well under 0.1 % at county scale).
+
+    pyproj subtracts a hole only when it winds against its exterior ring and adds it otherwise:
+    the rings are oriented first."""
+    area, _ = _GEOD.geometry_area_perimeter(oriented(geometry))
     return Decimal(repr(abs(area)))
 
 

@@ -8,7 +8,7 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.utils import timezone
 
-from dibiao.core.choices import AuditAction, DivisionLevel
+from dibiao.core.choices import AuditAction, BoundarySource, DivisionLevel
 
 division_code_validator = RegexValidator(r"^\d{6}$", "行政区划代码应为 6 位数字。")
 
@@ -43,6 +43,44 @@ class Division(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class DivisionBoundary(models.Model):
+    """A division's boundary: a WGS-84 Polygon or MultiPolygon as compact GeoJSON, with its box
+    and its geodesic area.
+
+    A table of its own rather than columns on Division: a boundary is 5–100 KB of text, and
+    divisions are read on nearly every request (scoping, labels, select_related) where none of
+    that text is wanted; a division without a boundary is simply one without a row. `source`
+    tells the loader which rows it may refresh: a boundary an administrator uploaded is kept by a
+    reload unless the reload is told to replace it.
+    """
+
+    division = models.OneToOneField(
+        Division, verbose_name="行政区划", on_delete=models.CASCADE, related_name="boundary"
+    )
+    geojson = models.TextField("边界（GeoJSON）")
+    sha256 = models.CharField("SHA-256", max_length=64, editable=False)
+    source = models.CharField("来源", max_length=20, choices=BoundarySource.choices)
+    source_note = models.CharField("来源说明", max_length=200, blank=True)
+    area_hectares = models.DecimalField(
+        "面积（公顷）", max_digits=14, decimal_places=4, editable=False
+    )
+    min_longitude = models.DecimalField(max_digits=9, decimal_places=6, editable=False)
+    max_longitude = models.DecimalField(max_digits=9, decimal_places=6, editable=False)
+    min_latitude = models.DecimalField(max_digits=8, decimal_places=6, editable=False)
+    max_latitude = models.DecimalField(max_digits=8, decimal_places=6, editable=False)
+    # Grows by one on every write: the boundaries' version for the in-process look-up index.
+    revision = models.PositiveIntegerField("版本", default=1, editable=False)
+    updated_at = models.DateTimeField("更新时间", default=timezone.now)
+
+    class Meta:
+        verbose_name = "行政区划边界"
+        verbose_name_plural = "行政区划边界"
+        ordering = ["division__code"]
+
+    def __str__(self) -> str:
+        return f"{self.division}边界"
 
 
 class AuditLogQuerySet(models.QuerySet["AuditLog"]):

@@ -21,6 +21,7 @@ from django.db import transaction
 from dibiao.accounts.choices import OrganizationKind, Role
 from dibiao.accounts.models import Membership, Organization, User
 from dibiao.accounts.services import membership_grant, organization_save, user_create
+from dibiao.core.boundaries import boundaries_load_file
 from dibiao.core.errors import DomainError
 from dibiao.core.models import Division
 from dibiao.core.services import DEFAULT_DIVISIONS_FIXTURE, divisions_load_file
@@ -125,6 +126,7 @@ def demo_load() -> DemoResult:
         password=password, password_source=source, password_hash=make_password(password)
     )
     divisions_load_file(path=DEFAULT_DIVISIONS_FIXTURE)
+    boundaries_load_file()
     division = {d.code: d for d in Division.objects.filter(path__startswith=PROVINCE_CODE)}
     province = division[PROVINCE_CODE]
 

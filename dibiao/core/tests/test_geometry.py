@@ -23,6 +23,19 @@ def test_area_of_a_known_square_in_mu_and_hectares():
     assert abs(geometry.area_mu(polygon) - hectares * 15) < Decimal("0.01")
 
 
+@pytest.mark.parametrize("hole_reversed", [True, False])
+def test_a_hole_is_subtracted_whichever_way_its_ring_winds(hole_reversed):
+    outer = _square(112.0, 37.5, 0.02)["coordinates"][0]
+    hole = _square(112.005, 37.505, 0.01)["coordinates"][0]
+    donut = {"type": "Polygon", "coordinates": [outer, hole[::-1] if hole_reversed else hole]}
+    whole = geometry.area_hectares(geometry.parse_polygon(json.dumps(_square(112.0, 37.5, 0.02))))
+    quarter = geometry.area_hectares(
+        geometry.parse_polygon(json.dumps(_square(112.005, 37.505, 0.01)))
+    )
+    area = geometry.area_hectares(geometry.parse_polygon(json.dumps(donut)))
+    assert abs(area - (whole - quarter)) < Decimal("0.01")
+
+
 def test_a_feature_and_a_one_feature_collection_are_accepted():
     feature = {"type": "Feature", "properties": {}, "geometry": _square(112, 37, 0.1)}
     geometry.parse_polygon(json.dumps(feature))
