@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 from django.core.cache import cache
+from django.test import override_settings
 
 CI = os.environ.get("CI", "").lower() == "true"
 EXPECT_POSTGRES = os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://"))
@@ -36,6 +37,15 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[Any]) -> 
     if CI and EXPECT_POSTGRES and report.skipped and "postgres" in item.keywords:
         report.outcome = "failed"
         report.longrepr = "a PostgreSQL test was skipped in a PostgreSQL CI run"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _ledger_witness_outside_var(tmp_path_factory: Any) -> Iterator[None]:
+    """No test, not even a module-scoped fixture, may write the developer's witness file."""
+    with override_settings(
+        DIBIAO_LEDGER_WITNESS=str(tmp_path_factory.mktemp("ledger") / "witness.jsonl")
+    ):
+        yield
 
 
 @pytest.fixture(autouse=True)

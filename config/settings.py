@@ -144,10 +144,6 @@ DIBIAO_LEDGER_KEY = _ledger_key()
 DIBIAO_LEDGER_ALGORITHM = os.environ.get("DIBIAO_LEDGER_ALGORITHM", "sha256")
 # The checkpoint origin line and key name; by default the public host + "/ledger".
 DIBIAO_LEDGER_ORIGIN = os.environ.get("DIBIAO_LEDGER_ORIGIN", "")
-# The append-only witness file of published checkpoints, outside the database.
-DIBIAO_LEDGER_WITNESS = os.environ.get(
-    "DIBIAO_LEDGER_WITNESS", str(VAR_DIR / "ledger-witness.jsonl")
-)
 # Seconds between checkpoints (`manage.py ledger_checkpoint --every`).
 DIBIAO_LEDGER_CHECKPOINT_INTERVAL = int(os.environ.get("DIBIAO_LEDGER_CHECKPOINT_INTERVAL", "300"))
 # Sequence queued leaves right after the transaction that wrote them commits.
@@ -252,6 +248,13 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+# The append-only witness file of published checkpoints, outside the database (production: on
+# other storage). The default is one file per database, so that a developer's second database
+# is not taken for a rewrite of the first; a database reset without its witness file is one.
+DIBIAO_LEDGER_WITNESS = os.environ.get(
+    "DIBIAO_LEDGER_WITNESS",
+    str(VAR_DIR / f"ledger-witness-{Path(str(DATABASES['default']['NAME'])).name}.jsonl"),
+)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"]["OPTIONS"] = {

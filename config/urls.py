@@ -28,6 +28,7 @@ urlpatterns = [
     path("production/", include("dibiao.production.urls")),
     path("trace/", include("dibiao.trace.urls")),
     path("", include("dibiao.trace.public_urls")),
+    path("ledger/", include("dibiao.ledger.urls")),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

@@ -42,13 +42,13 @@ class PublicApi(APIView):
     permission_classes = [AllowAny]
 
 
-class KeyOutput(serializers.Serializer[Any]):
+class LedgerKeyOutput(serializers.Serializer[Any]):
     origin = serializers.CharField(help_text="日志标识（检查点第一行，也是签名密钥名）")
     algorithm = serializers.CharField(help_text="哈希算法：sha256 或 sm3")
     verifier_key = serializers.CharField(help_text="验证密钥：<origin>+<密钥哈希>+<base64 公钥>")
 
 
-class CheckpointOutput(serializers.Serializer[Any]):
+class LedgerCheckpointOutput(serializers.Serializer[Any]):
     origin = serializers.CharField()
     algorithm = serializers.CharField()
     size = serializers.IntegerField(help_text="树大小（叶数）")
@@ -57,7 +57,7 @@ class CheckpointOutput(serializers.Serializer[Any]):
     checkpoint = serializers.CharField(help_text="C2SP 签名检查点全文（signed note，Ed25519）")
 
 
-class EntryOutput(serializers.Serializer[Any]):
+class LedgerEntryOutput(serializers.Serializer[Any]):
     index = serializers.IntegerField()
     leaf = serializers.CharField(help_text="叶数据（规范 JSON 的 base64）")
     leaf_hash = serializers.CharField(help_text="H(0x00 ‖ 叶数据)（base64）")
@@ -66,14 +66,14 @@ class EntryOutput(serializers.Serializer[Any]):
     document = serializers.JSONField(help_text="叶数据解析后的 JSON，便于阅读")
 
 
-class EntriesOutput(serializers.Serializer[Any]):
+class LedgerEntriesOutput(serializers.Serializer[Any]):
     start = serializers.IntegerField()
     end = serializers.IntegerField()
     size = serializers.IntegerField(help_text="当前树大小")
-    entries = EntryOutput(many=True)
+    entries = LedgerEntryOutput(many=True)
 
 
-class InclusionOutput(serializers.Serializer[Any]):
+class LedgerInclusionOutput(serializers.Serializer[Any]):
     index = serializers.IntegerField()
     size = serializers.IntegerField()
     leaf_hash = serializers.CharField()
@@ -81,7 +81,7 @@ class InclusionOutput(serializers.Serializer[Any]):
     proof = serializers.ListField(child=serializers.CharField(), help_text="审计路径（叶到根）")
 
 
-class ConsistencyOutput(serializers.Serializer[Any]):
+class LedgerConsistencyOutput(serializers.Serializer[Any]):
     first = serializers.IntegerField()
     second = serializers.IntegerField()
     first_root = serializers.CharField()
@@ -114,7 +114,7 @@ def _entry_data(leaf: LedgerLeaf) -> dict[str, Any]:
 
 
 class KeyApi(PublicApi):
-    @extend_schema(summary="账本验证密钥（公开）", auth=[], responses=KeyOutput)
+    @extend_schema(summary="账本验证密钥（公开）", auth=[], responses=LedgerKeyOutput)
     def get(self, request: Request) -> Response:
         current = services.state()
         return Response(
@@ -131,7 +131,7 @@ class CheckpointApi(PublicApi):
         summary="最新签名检查点；?size= 取该树大小的检查点（公开）",
         auth=[],
         parameters=[OpenApiParameter("size", int, description="可选：已发布检查点的树大小")],
-        responses=CheckpointOutput,
+        responses=LedgerCheckpointOutput,
     )
     def get(self, request: Request) -> Response:
         size = int_query_param(request, "size")
@@ -145,7 +145,7 @@ class CheckpointApi(PublicApi):
 
 
 class EntryApi(PublicApi):
-    @extend_schema(summary="账本叶（公开）", auth=[], responses=EntryOutput)
+    @extend_schema(summary="账本叶（公开）", auth=[], responses=LedgerEntryOutput)
     def get(self, request: Request, index: int) -> Response:
         leaf = LedgerLeaf.objects.filter(leaf_index=index).first()
         if leaf is None:
@@ -156,12 +156,13 @@ class EntryApi(PublicApi):
 class EntriesApi(PublicApi):
     @extend_schema(
         summary=f"一段账本叶 [start, end)，每次至多 {MAX_ENTRIES} 个（公开，用于下载整个账本）",
+        operation_id="v1_ledger_entries_list",
         auth=[],
         parameters=[
             OpenApiParameter("start", int, required=True),
             OpenApiParameter("end", int, description=f"默认 start + {MAX_ENTRIES}"),
         ],
-        responses=EntriesOutput,
+        responses=LedgerEntriesOutput,
     )
     def get(self, request: Request) -> Response:
         size = services.state().size
@@ -199,7 +200,7 @@ class InclusionApi(PublicApi):
             OpenApiParameter("index", int, required=True),
             OpenApiParameter("size", int, description="默认最新检查点的树大小"),
         ],
-        responses=InclusionOutput,
+        responses=LedgerInclusionOutput,
     )
     def get(self, request: Request) -> Response:
         index = _required(request, "index")
@@ -226,7 +227,7 @@ class ConsistencyApi(PublicApi):
             OpenApiParameter("first", int, required=True),
             OpenApiParameter("second", int, description="默认最新检查点的树大小"),
         ],
-        responses=ConsistencyOutput,
+        responses=LedgerConsistencyOutput,
     )
     def get(self, request: Request) -> Response:
         first = _required(request, "first")

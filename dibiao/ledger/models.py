@@ -123,3 +123,51 @@ class LedgerAlert(models.Model):
 
     def __str__(self) -> str:
         return self.summary
+
+
+class AuditRunSource(models.TextChoices):
+    CONSOLE = "console", "安全控制台"
+    COMMAND = "command", "命令行（ledger_verify）"
+
+
+class LedgerAuditRun(models.Model):
+    """One run of the audit (`audit.run`), for the console's history: requested there and run
+    by the task worker, or run by `manage.py ledger_verify`. A row without `finished_at` is
+    queued or running; one with `error` died before it could judge the ledger."""
+
+    source = models.CharField("来源", max_length=20, choices=AuditRunSource.choices)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="发起人",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    requested_at = models.DateTimeField("发起时间", default=timezone.now)
+    started_at = models.DateTimeField("开始时间", null=True, blank=True)
+    finished_at = models.DateTimeField("结束时间", null=True, blank=True)
+    ok = models.BooleanField("账本与数据库一致", null=True, blank=True)
+    size = models.BigIntegerField("树大小", default=0)
+    leaves_checked = models.BigIntegerField("核对叶数", default=0)
+    checkpoints_checked = models.IntegerField("核对检查点数", default=0)
+    witnessed_checked = models.IntegerField("核对见证检查点数", default=0)
+    findings_count = models.IntegerField("发现数", default=0)
+    findings = models.JSONField("发现", default=list)
+    error = models.TextField("运行错误", blank=True)
+
+    class Meta:
+        verbose_name = "账本核验记录"
+        verbose_name_plural = "账本核验记录"
+        ordering = ["-requested_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"账本核验 #{self.pk}（{self.status_label}）"
+
+    @property
+    def status_label(self) -> str:
+        if self.error:
+            return "运行失败"
+        if self.finished_at is None:
+            return "排队中" if self.started_at is None else "运行中"
+        return "一致" if self.ok else f"发现 {self.findings_count} 处不一致"

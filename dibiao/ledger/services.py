@@ -242,12 +242,14 @@ def publish_checkpoint(*, force: bool = False) -> LedgerCheckpoint | None:
                 )
             witnessed = witness.last()
             if witnessed is not None:
+                # A developer who deliberately reset the database moves the witness file away;
+                # anywhere else this is the alarm the witness exists for.
                 _prove_extends(
                     store,
                     current,
                     current.size,
                     new_root,
-                    "见证文件中的最后一个检查点",
+                    f"见证文件（{witness.path()}）中的最后一个检查点",
                     witnessed.size,
                     witnessed.root,
                 )

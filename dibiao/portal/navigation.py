@@ -54,10 +54,12 @@ def _items(user: Any) -> list[tuple[str, str]]:
         if perms.can_assign_roles(user):
             items.append(("角色授权", reverse("accounts:role-list")))
             items.append(("安全策略", reverse("accounts:security-policy")))
+            items.append(("账本安全", reverse("ledger:console")))
         if perms.can_read_audit_log(user):
             items.append(("审计日志", reverse("portal:audit-list")))
     items.append(("产品公示", reverse("registry:public-product-list")))
     items.append(("项目公示", reverse("disclosure:public-notice-list")))
+    items.append(("账本核验", reverse("ledger:home")))
     return items
 
 
@@ -85,20 +87,21 @@ GROUPS: dict[str, str] = {
     "账号管理": "系统管理",
     "角色授权": "系统管理",
     "安全策略": "系统管理",
+    "账本安全": "系统管理",
     "产品公示": "公开信息",
     "项目公示": "公开信息",
+    "账本核验": "公开信息",
 }
 
 
 def nav_entries(items: list[tuple[str, str]], path: str, home: str) -> list[dict[str, Any]]:
     """The bar's entries in order of first appearance: links, and groups with their links."""
+    # The page belongs to the longest link it is under: /ledger/admin/ is the console's, not
+    # the public /ledger/'s.
+    under = [url for _, url in items if path == url or (url != home and path.startswith(url))]
+    current = max(under, key=len, default=None)
     links: list[dict[str, Any]] = [
-        {
-            "label": label,
-            "url": url,
-            "active": path == url or (url != home and path.startswith(url)),
-        }
-        for label, url in items
+        {"label": label, "url": url, "active": url == current} for label, url in items
     ]
     sizes: dict[str, int] = {}
     for link in links:

@@ -7,6 +7,9 @@ class ProducersConfig(AppConfig):
     verbose_name = "生产经营主体"
 
     def ready(self) -> None:
+        # Label-use authorizations go into the verifiable ledger.
+        import dibiao.producers.ledger  # noqa: F401
+
         self._register_authorization_archive()
         self._register_directory_archive()
         self._recheck_bases_when_a_boundary_changes()

@@ -7,6 +7,9 @@ class ProductionConfig(AppConfig):
     verbose_name = "生产过程与质量"
 
     def ready(self) -> None:
+        # Test reports go into the verifiable ledger.
+        import dibiao.production.ledger  # noqa: F401
+
         # Photos of a log and a training session's sign-in sheets and photos are work-archive
         # documents attached to their record. Without the archive app there are simply none.
         try:

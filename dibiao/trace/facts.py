@@ -9,6 +9,10 @@ A busy code then costs one cache read here. The parts that change with every sca
 status (an open counterfeit alert makes a genuine code `suspicious`) and the scan count — are
 added per request.
 
+The batch's place in the ledger ("已记入区块链账本（第 N 号）") is cached with the rest once its
+leaf has an index; while the leaf still waits for the sequencer (seconds, after the release or
+recall that queued it) it is read again on every scan, so "正在记入账本" never goes stale.
+
 Everything here is JSON-able and public: names of entities, bases and counties, never a person,
 a phone number or an address of a household.
 """
@@ -24,6 +28,7 @@ from django.utils import timezone
 
 from dibiao.core.masking import mask_numbers_in_text
 from dibiao.core.models import Division
+from dibiao.ledger.selectors import record_mark
 from dibiao.producers.models import Producer, ProductionBase
 from dibiao.production.models import TestReport
 from dibiao.registry.choices import ProductStatus
@@ -242,7 +247,13 @@ def batch_facts(batch: Batch) -> dict[str, Any]:
         "tests": _tests(batch),
         "certificates": _certificates(batch),
         "timeline": _timeline(batch),
+        "ledger": record_mark(batch),
     }
+
+
+def _ledger_pending(facts: dict[str, Any]) -> bool:
+    mark = facts.get("ledger")
+    return bool(mark and mark["pending"])
 
 
 def cached_batch_facts(batch: Batch) -> dict[str, Any]:
@@ -253,6 +264,12 @@ def cached_batch_facts(batch: Batch) -> dict[str, Any]:
     if facts is None:
         facts = batch_facts(batch)
         cache.set(key, facts, FACTS_SECONDS)
+    elif _ledger_pending(facts):
+        # The sequencer gives the leaf its index without touching the batch's version: ask
+        # again, and once it has one keep it in the cached facts.
+        facts["ledger"] = record_mark(batch)
+        if not _ledger_pending(facts):
+            cache.set(key, facts, FACTS_SECONDS)
     return facts
 
 
@@ -278,6 +295,7 @@ def _empty() -> dict[str, Any]:
         "tests": [],
         "certificates": [],
         "timeline": [],
+        "ledger": None,
     }
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[3]
 LABEL_KEYS = "1:" + base64.b64encode(b"k" * 32).decode()
+LEDGER_KEY = base64.b64encode(b"l" * 32).decode()
 
 
 def _manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -24,6 +25,7 @@ def _manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]
             "DIBIAO_PII_KEY",
             "DIBIAO_LABEL_KEYS",
             "DIBIAO_LABEL_KEY_ID",
+            "DIBIAO_LEDGER_KEY",
             "DEBUG",
             "DIBIAO_ENVIRONMENT",
         }
@@ -50,6 +52,7 @@ def test_check_deploy_prints_no_warnings_with_production_values(tmp_path):
             "SECRET_KEY": secrets.token_urlsafe(64),
             "DIBIAO_PII_KEY": secrets.token_urlsafe(48),
             "DIBIAO_LABEL_KEYS": LABEL_KEYS,
+            "DIBIAO_LEDGER_KEY": LEDGER_KEY,
             "ALLOWED_HOSTS": "dibiao.example.cn",
             "DIBIAO_VAR_DIR": str(tmp_path),
             "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
@@ -82,6 +85,7 @@ def test_load_demo_is_refused_in_production(tmp_path):
             "SECRET_KEY": secrets.token_urlsafe(64),
             "DIBIAO_PII_KEY": secrets.token_urlsafe(48),
             "DIBIAO_LABEL_KEYS": LABEL_KEYS,
+            "DIBIAO_LEDGER_KEY": LEDGER_KEY,
             "ALLOWED_HOSTS": "x.cn",
             "DIBIAO_VAR_DIR": str(tmp_path),
             "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
@@ -117,6 +121,22 @@ def test_production_refuses_to_start_without_the_personal_data_key(tmp_path):
     assert result.returncode != 0
     assert "DIBIAO_PII_KEY must be set in production" in result.stderr
     assert not (tmp_path / "pii_key").exists()
+
+
+def test_production_refuses_to_start_without_the_ledger_key(tmp_path):
+    result = _manage(
+        "check",
+        env={
+            "DIBIAO_ENVIRONMENT": "production",
+            "SECRET_KEY": secrets.token_urlsafe(64),
+            "DIBIAO_PII_KEY": secrets.token_urlsafe(48),
+            "DIBIAO_LABEL_KEYS": LABEL_KEYS,
+            "ALLOWED_HOSTS": "x.cn",
+            "DIBIAO_VAR_DIR": str(tmp_path),
+        },
+    )
+    assert result.returncode != 0
+    assert "DIBIAO_LEDGER_KEY must be set in production" in result.stderr
 
 
 def test_production_refuses_to_start_without_label_keys(tmp_path):

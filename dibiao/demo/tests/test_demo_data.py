@@ -80,6 +80,8 @@ def demo_output(django_db_setup, django_db_blocker, tmp_path_factory) -> Iterato
         override_settings(
             PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
             DEMO_PASSWORD_FILE=tmp_path_factory.mktemp("demo") / "demo_password",
+            # The demo's checkpoint is rolled back with the demo; its witness must go too.
+            DIBIAO_LEDGER_WITNESS=str(tmp_path_factory.mktemp("ledger") / "witness.jsonl"),
         ),
         pytest.MonkeyPatch.context() as env,
         transaction.atomic(),

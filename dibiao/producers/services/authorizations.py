@@ -4,8 +4,9 @@ county's approval is the agreement (协议), with its number, quantity, scope an
 county bureau or the province may then suspend, resume or revoke it.
 
 Every transition is one function here: it locks the row, checks the move against
-`AUTHORIZATION_TRANSITIONS` and the actor's right, and writes the audit row in the same
-transaction. `actor=None` is the system (the demo loader): it skips the right checks only.
+`AUTHORIZATION_TRANSITIONS` and the actor's right, and writes the audit row and the ledger
+leaf (producers/ledger.py) in the same transaction. `actor=None` is the system (the demo
+loader): it skips the right checks only.
 
 Locking order: producer → authorization → product. Applications lock the producer row, so two
 applications of one entity queue; approvals lock the product row, so agreement numbers of one
@@ -23,6 +24,7 @@ from dibiao.accounts.models import User
 from dibiao.core.audit import audit_record, model_snapshot
 from dibiao.core.choices import AuditAction
 from dibiao.core.errors import ForbiddenError
+from dibiao.ledger import services as ledger
 from dibiao.producers.authorization_permissions import (
     PENDING_STATUSES,
     can_apply_for,
@@ -129,6 +131,7 @@ def _set_status(
     authorization.status_reason = reason
     authorization.status_changed_at = timezone.now()
     authorization.save(update_fields=["status", "status_reason", "status_changed_at", *fields])
+    ledger.append(authorization)
     audit_record(
         actor=actor,
         action=AuditAction.TRANSITION,
@@ -219,6 +222,7 @@ def authorization_apply(
             authorization.save()
     except IntegrityError as exc:  # a concurrent application won the unique constraint
         raise _exists_error(product, year) from exc
+    ledger.append(authorization)
     audit_record(
         actor=actor,
         action=AuditAction.CREATE,

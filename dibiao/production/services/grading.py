@@ -8,7 +8,7 @@ lacks is not met. A report that failed its limits earns no grade.
 
 Changing a scheme never regrades existing reports by itself: a report keeps the grade it was
 given until `test_report_regrade` (one report) or `product_reports_regrade` (a product's
-reports) is called, each audited.
+reports) is called, each audited; a changed grade goes into the verifiable ledger.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from dibiao.accounts.models import User
 from dibiao.core.audit import audit_record, snapshot_diff
 from dibiao.core.choices import AuditAction
 from dibiao.core.errors import ForbiddenError, NotFoundError
+from dibiao.ledger import services as ledger
 from dibiao.production.choices import TestResult
 from dibiao.production.errors import ProductionError
 from dibiao.production.models import GradeCriterion, GradeStandard, TestReport
@@ -387,6 +388,8 @@ def test_report_regrade(*, report: TestReport, actor: User | None) -> TestReport
     if actor is not None and not can_regrade_report(actor, locked):
         raise ForbiddenError("只有出具报告的检测机构和该产品分级方案的管理者可以重新评定等级。")
     previous = _regrade_locked(locked, scheme_of(locked.product_id))
+    if (previous.pk if previous else None) != locked.grade_id:
+        ledger.append(locked)
     audit_record(
         actor=actor,
         action=AuditAction.UPDATE,
@@ -416,12 +419,13 @@ def product_reports_regrade(*, product: GIProduct, actor: User | None) -> Regrad
     rows = TestReport.objects.select_for_update(of=("self",)).filter(product=product)
     if actor is not None:
         rows = rows.filter(pk__in=TestReport.objects.restrict(actor).values("pk"))
-    checked = changed = 0
+    checked = 0
+    changed: list[int] = []
     for report in rows.order_by("pk").select_related("grade").prefetch_related("items"):
         checked += 1
         previous = _regrade_locked(report, scheme)
         if (previous.pk if previous else None) != report.grade_id:
-            changed += 1
+            changed.append(report.pk)
             audit_record(
                 actor=actor,
                 action=AuditAction.UPDATE,
@@ -431,10 +435,12 @@ def product_reports_regrade(*, product: GIProduct, actor: User | None) -> Regrad
                 ),
                 detail=f"批量重新评定等级：{_grade_label(previous)} → {_grade_label(report.grade)}",
             )
+    # One read and one insert for all the regraded reports, not a round trip each.
+    ledger.append_many(TestReport, changed)
     audit_record(
         actor=actor,
         action=AuditAction.UPDATE,
         obj=product,
-        detail=f"批量重新评定检测报告等级：检查 {checked} 份，等级变化 {changed} 份",
+        detail=f"批量重新评定检测报告等级：检查 {checked} 份，等级变化 {len(changed)} 份",
     )
-    return RegradeSummary(checked=checked, changed=changed)
+    return RegradeSummary(checked=checked, changed=len(changed))

@@ -9,7 +9,8 @@ in, the derived facts are computed here and nowhere else:
 - the report's `grade`: the product's best grade whose criteria the items meet (grading.py).
 
 Only the lab that made a report corrects it; a correction of the items re-derives all three
-and, like every change, is audited with the items before and after.
+and, like every change, is audited with the items before and after. A recorded or corrected
+report, items included, goes into the verifiable ledger (production/ledger.py).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from dibiao.core.audit import audit_record, model_snapshot, snapshot_diff
 from dibiao.core.choices import AuditAction
 from dibiao.core.errors import ForbiddenError, NotFoundError
 from dibiao.core.uploads import check_upload
+from dibiao.ledger import services as ledger
 from dibiao.producers.models import Producer, ProductionBase
 from dibiao.production import selectors
 from dibiao.production.choices import TestItemCategory, TestKind, TestResult
@@ -322,6 +324,7 @@ def test_report_create(
     _derive(report, parsed)
     _validate_and_save(report)
     _write_items(report, parsed)
+    ledger.append(report)
     audit_record(
         actor=actor, action=AuditAction.CREATE, obj=report, changes={"after": _snapshot(report)}
     )
@@ -386,6 +389,7 @@ def test_report_update(
         _write_items(report, parsed)
     diff = snapshot_diff(before, _snapshot(report))
     if diff["after"]:
+        ledger.append(report)
         audit_record(
             actor=actor, action=AuditAction.UPDATE, obj=report, changes=diff, detail="更正检测报告"
         )

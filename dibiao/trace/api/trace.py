@@ -99,6 +99,12 @@ class TraceScansOutput(serializers.Serializer[Any]):
     first_at = serializers.DateTimeField(help_text="首次查询时间")
 
 
+class TraceLedgerOutput(serializers.Serializer[Any]):
+    index = serializers.IntegerField(allow_null=True, help_text="账本叶序号；排队中为 null")
+    pending = serializers.BooleanField(help_text="已提交、正在记入账本（尚无序号）")
+    url = serializers.CharField(help_text="账本叶公开页（路径）；排队中为空")
+
+
 class TraceFactsOutput(serializers.Serializer[Any]):
     status = serializers.ChoiceField(choices=CodeStatus.choices)
     status_label = serializers.CharField()
@@ -113,6 +119,9 @@ class TraceFactsOutput(serializers.Serializer[Any]):
     tests = TraceTestOutput(many=True)
     certificates = TraceCertificateOutput(many=True, help_text="有效的承诺达标合格证")
     timeline = TraceTimelineOutput(many=True)
+    ledger = TraceLedgerOutput(
+        allow_null=True, help_text="批次最近一次记入可验证账本的位置；未记入为 null"
+    )
     scans = TraceScansOutput(allow_null=True, help_text="无法识别的码为 null")
 
 

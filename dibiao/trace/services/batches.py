@@ -35,6 +35,7 @@ from dibiao.core.audit import audit_record, model_snapshot, snapshot_diff
 from dibiao.core.choices import AuditAction
 from dibiao.core.errors import ForbiddenError, NotFoundError
 from dibiao.core.identifiers import validate_gtin
+from dibiao.ledger import services as ledger
 from dibiao.producers.choices import ProducerStatus
 from dibiao.producers.models import Producer
 from dibiao.production.choices import LogKind, LogStatus, TestResult
@@ -382,6 +383,7 @@ def batch_release(*, actor: User | None, batch: Batch) -> Batch:
     locked.status = BatchStatus.RELEASED
     locked.released_at = timezone.now()
     locked.save(update_fields=["status", "released_at"])
+    ledger.append(locked)
     audit_record(
         actor=actor,
         action=AuditAction.TRANSITION,
@@ -450,6 +452,7 @@ def batch_recall(*, actor: User | None, batch: Batch, reason: str) -> RecallResu
         )
         if item is not head:
             cascaded.append(item)
+    ledger.append_many(Batch, [head.pk, *(b.pk for b in cascaded)])
     batches_touch(batch_ids=[head.pk, *upstream_ids(head), *(b.pk for b in below)])
     head.refresh_from_db(fields=["version"])
     return RecallResult(batch=head, cascaded=cascaded, recipients=recall_recipients(head))

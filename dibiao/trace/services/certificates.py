@@ -34,6 +34,7 @@ from dibiao.core.errors import ForbiddenError, NotFoundError
 from dibiao.core.masking import mask_phone
 from dibiao.core.models import Division
 from dibiao.core.pii import normalise_phone
+from dibiao.ledger import services as ledger
 from dibiao.producers.choices import ProducerStatus
 from dibiao.production.choices import TestResult
 from dibiao.production.models import TestReport
@@ -306,6 +307,7 @@ def certificate_issue(
         keep_until=keep_until_for(timezone.localtime(issued).date()),
         created_by=actor,
     )
+    ledger.append(certificate)
     batch_touch(batch=batch)  # the scan page shows the batch's certificates
     audit_record(
         actor=actor,
@@ -342,6 +344,7 @@ def certificate_void(
     locked.void_reason = text
     locked.voided_at = timezone.now()
     locked.save(update_fields=["status", "void_reason", "voided_at"])
+    ledger.append(locked)
     batch_touch(batch=locked.batch)
     audit_record(
         actor=actor,

@@ -8,6 +8,9 @@ both pass the quantity check, and then the one `SerialCounter` row, so two issua
 overlapping serials. Binding and voiding lock the issuance row, so the segments of an issuance
 are rewritten by one transaction at a time.
 
+Each bind and void is also an event in the verifiable ledger (`trace.code_range`, see
+dibiao/trace/ledger.py), from which the audit rebuilds the segments.
+
 `actor=None` is the system (the demo loader): it skips the right checks only.
 """
 
@@ -24,11 +27,13 @@ from dibiao.accounts.models import User
 from dibiao.core.audit import audit_record, model_snapshot
 from dibiao.core.choices import AuditAction
 from dibiao.core.errors import ForbiddenError
+from dibiao.ledger import services as ledger
 from dibiao.producers.authorization_selectors import producer_may_receive_codes
 from dibiao.producers.models import LabelAuthorization
 from dibiao.trace import codes
 from dibiao.trace.choices import BatchStatus, SegmentState
 from dibiao.trace.errors import TraceError
+from dibiao.trace.ledger import CODE_RANGE
 from dibiao.trace.models import Batch, CodeIssuance, CodeSegment, SerialCounter
 from dibiao.trace.permissions.codes import can_bind_codes, can_issue_codes, can_void_codes
 from dibiao.trace.selectors.codes import authorization_quota
@@ -147,6 +152,7 @@ def issuance_create(
         state=SegmentState.ISSUED,
         changed_by=actor,
     )
+    ledger.append(issuance)
     audit_record(
         actor=actor,
         action=AuditAction.CREATE,
@@ -285,6 +291,24 @@ def _rewrite(
     return overlapped, covering
 
 
+def _log_range(issuance: CodeIssuance, piece: _Piece) -> None:
+    """The range's new state as a ledger event: the audit replays these over the issued range
+    and compares the result with the segments, which `_rewrite` splits and merges."""
+    ledger.append_event(
+        CODE_RANGE.name,
+        issuance.pk,
+        CODE_RANGE.record(
+            issuance=issuance,
+            first=piece.first,
+            last=piece.last,
+            state=piece.state,
+            batch_id=piece.batch_id,
+            reason=piece.reason,
+            at=piece.changed_at,
+        ),
+    )
+
+
 def _lock_issuance(issuance: CodeIssuance) -> CodeIssuance:
     return (
         CodeIssuance.objects.select_for_update(of=("self",))
@@ -333,6 +357,7 @@ def codes_bind(
     _, covering = _rewrite(
         issuance, first, last, new=new, allowed_from=frozenset({SegmentState.ISSUED}), verb="绑定"
     )
+    _log_range(issuance, new)
     batch_touch(batch=batch)
     # More labels on the batch than its quantity can carry is flagged (not refused).
     over_labelling_check(authorization=issuance.authorization)
@@ -382,6 +407,7 @@ def codes_void(
         allowed_from=frozenset({SegmentState.ISSUED, SegmentState.ACTIVE}),
         verb="作废",
     )
+    _log_range(issuance, new)
     batch_ids = sorted({s.batch_id for s in overlapped if s.batch_id is not None})
     batches_touch(batch_ids=batch_ids)
     audit_record(

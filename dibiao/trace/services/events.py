@@ -30,6 +30,7 @@ from django.utils import timezone
 from dibiao.accounts.models import User
 from dibiao.core.audit import audit_record, model_snapshot
 from dibiao.core.choices import AuditAction
+from dibiao.ledger import services as ledger
 from dibiao.producers.choices import ProducerStatus
 from dibiao.producers.models import Producer
 from dibiao.trace.choices import BatchStatus, TraceStage
@@ -251,6 +252,9 @@ def event_record(
     )
     sources = [locked[line.batch.pk] for line in inputs]
     made = _make_outputs(event, destination or producer, sources, outputs, units, actor)
+    # Outputs of released inputs are born released, so their release is logged here.
+    ledger.append_many(Batch, [b.pk for b in made if b.released_at is not None])
+    ledger.append(event)
     summary = "；".join(
         [
             "投入 "

@@ -21,6 +21,7 @@ from dibiao.core.errors import DomainError, NotFoundError
 from dibiao.core.paging import paginate
 from dibiao.core.params import parse_id
 from dibiao.core.uploads import clean_filename
+from dibiao.ledger.selectors import record_mark
 from dibiao.trace.certificate_forms import (
     CertificateFilterForm,
     CertificateIssueForm,
@@ -46,7 +47,8 @@ def _reader(request: HttpRequest) -> None:
 
 
 def _content(certificate: ComplianceCertificate) -> dict[str, Any]:
-    """What staff and public pages both show: the commitment and the basis boxes."""
+    """What staff and public pages both show: the commitment, the basis boxes and where the
+    certificate's latest leaf is in the ledger."""
     return {
         "certificate": certificate,
         "title": services.CERTIFICATE_TITLE,
@@ -56,6 +58,7 @@ def _content(certificate: ComplianceCertificate) -> dict[str, Any]:
             (value, label, value == certificate.basis) for value, label in CertificateBasis.choices
         ],
         "voided": certificate.status == CertificateStatus.VOIDED,
+        "ledger": record_mark(certificate),
     }
 
 
@@ -193,8 +196,11 @@ def certificate_pdf(request: AuthedRequest, pk: int) -> HttpResponseBase:
 def certificate_public(request: HttpRequest, number: str) -> HttpResponseBase:
     """The page the certificate's QR code opens: public, no login, minimal."""
     certificate = selectors.certificate_get_public(number=number)
-    response = render(request, "trace/certificate_public.html", _content(certificate))
-    response["Cache-Control"] = "public, max-age=300"
+    context = _content(certificate)
+    response = render(request, "trace/certificate_public.html", context)
+    # "正在记入账本" turns into an index within seconds: not kept by a proxy.
+    pending = context["ledger"] is not None and context["ledger"]["pending"]
+    response["Cache-Control"] = "no-cache" if pending else "public, max-age=300"
     return response
 
 

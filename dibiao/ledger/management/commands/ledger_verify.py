@@ -1,4 +1,5 @@
-"""Audit the ledger against the database; exit 1 and alert the secadmin on any finding."""
+"""Audit the ledger against the database; exit 1 and alert the secadmin on any finding. Each run
+is recorded (`LedgerAuditRun`) and listed on the security console."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from dibiao.ledger import audit, services
+from dibiao.ledger import monitoring
+from dibiao.ledger.models import AuditRunSource
 
 
 class Command(BaseCommand):
@@ -19,7 +21,9 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, no_alert: bool, quiet: bool, **options: Any) -> None:
         progress = None if quiet else (lambda text: self.stderr.write(text))
-        report = audit.run(progress=progress)
+        _, report = monitoring.audit_run_now(
+            source=AuditRunSource.COMMAND, progress=progress, alert_findings=not no_alert
+        )
         self.stdout.write(
             f"树大小 {report.size}，核对叶 {report.leaves_checked} 个、检查点 "
             f"{report.checkpoints_checked} 个、见证检查点 {report.witnessed_checked} 个。"
@@ -29,8 +33,5 @@ class Command(BaseCommand):
             return
         for finding in report.findings:
             self.stdout.write(f"[{finding.kind}] {finding.message}")
-        summary = f"账本核验发现 {len(report.findings)} 处不一致"
-        self.stdout.write(summary + "。")
-        if not no_alert:
-            services.alert("ledger_verify", summary, report.findings)
+        self.stdout.write(monitoring.audit_summary(report) + "。")
         sys.exit(1)
