@@ -173,6 +173,10 @@ class SnapshotType(LedgerType):
         for start in range(0, len(ids), CHUNK):
             chunk = ids[start : start + CHUNK]
             current = self.documents(chunk)
+            differing = [pk for pk in chunk if pk in current and current[pk] != latest[pk].data]
+            # A record changed while the audit ran has a newer leaf, perhaps still queued:
+            # compare with the newest leaf there is before calling it tampered.
+            newest = self._newest_leaves(differing)
             for pk in chunk:
                 leaf = latest[pk]
                 if pk not in current:
@@ -183,7 +187,8 @@ class SnapshotType(LedgerType):
                         pk,
                         leaf.leaf_index,
                     )
-                elif current[pk] != leaf.data:
+                elif pk in newest and current[pk] != newest[pk].data:
+                    leaf = newest[pk]
                     yield Finding(
                         "mismatch",
                         f"{self.describe(pk)} 的数据与账本第 {leaf.leaf_index} 号叶不一致："
@@ -195,14 +200,36 @@ class SnapshotType(LedgerType):
         if self.logged is not None:
             seen = set(latest)
             rows = self.model._base_manager.filter(self.logged).values_list("pk", flat=True)
-            for pk in rows.iterator(chunk_size=CHUNK):
-                if pk not in seen:
+            candidates = [pk for pk in rows.iterator(chunk_size=CHUNK) if pk not in seen]
+            # Read after the records: a record committed with its leaf shows both.
+            with_leaf = set(self._newest_leaves(candidates))
+            for pk in candidates:
+                if pk not in with_leaf:
                     yield Finding(
                         "missing_leaf",
                         f"{self.describe(pk)} 没有记入账本。",
                         self.name,
                         pk,
                     )
+
+    def _newest_leaves(self, ids: Sequence[int]) -> dict[int, LeafRef]:
+        """The newest leaf of each record, queued or not (leaf_index -1 while queued)."""
+        from dibiao.ledger.models import LedgerLeaf
+
+        out: dict[int, LeafRef] = {}
+        for start in range(0, len(ids), CHUNK):
+            rows = (
+                LedgerLeaf.objects.filter(
+                    record_type=self.name, record_id__in=ids[start : start + CHUNK]
+                )
+                .order_by("id")
+                .values_list("record_id", "leaf_index", "data")
+            )
+            for record_id, leaf_index, data in rows:
+                out[record_id] = LeafRef(
+                    -1 if leaf_index is None else leaf_index, record_id, bytes(data)
+                )
+        return out
 
 
 def _difference(logged: bytes, current: bytes) -> str:

@@ -8,8 +8,16 @@ modules. Tests that change the demo or load it themselves live in test_load_demo
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import io
+import json
+import os
+import random
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from django.core.management import call_command
@@ -20,11 +28,18 @@ from rest_framework.test import APIClient
 from dibiao.accounts.choices import OrganizationKind, Role
 from dibiao.accounts.models import Membership, User
 from dibiao.core.models import AuditLog, Division
+from dibiao.ledger import audit, merkle
+from dibiao.ledger import services as ledger
+from dibiao.ledger.note import verify_note
+from dibiao.ledger.tests.test_app import rfc9162_root
 from dibiao.producers.choices import BaseKind
 from dibiao.producers.models import Producer
 from dibiao.production import choices as production_choices
+from dibiao.production import models as production_models
 from dibiao.production.models import RestrictedSubstance
 from dibiao.registry.models import GIProduct
+from dibiao.trace.models import Batch
+from dibiao.trace.services.batches import batch_recall
 
 pytestmark = pytest.mark.django_db
 
@@ -401,3 +416,98 @@ def test_qingxu_grapes_carry_ten_thousand_codes_and_a_printed_code_is_genuine(de
     response = APIClient().get(f"/api/v1/trace/{code}")
     assert response.status_code == 200
     assert response.json()["status"] == "genuine"
+
+
+# --- the verifiable ledger (issue 6) ----------------------------------------------------------
+
+
+def _ledger_download(client: Client) -> tuple[dict, str, list[dict]]:
+    head = client.get("/api/v1/ledger/checkpoint").json()
+    key = client.get("/api/v1/ledger/key").json()["verifier_key"]
+    entries: list[dict] = []
+    while len(entries) < head["size"]:
+        page = client.get("/api/v1/ledger/entries", {"start": len(entries)}).json()
+        entries += page["entries"]
+    return head, key, entries
+
+
+def test_an_outsider_recomputes_the_demo_ledger_and_checks_its_proofs(demo, tmp_path):
+    client = Client()  # no login
+    head, key, entries = _ledger_download(client)
+    assert {entry["record_type"] for entry in entries} >= {
+        "projects.allocation",
+        "producers.label_authorization",
+        "production.test_report",
+        "trace.batch",
+        "trace.event",
+        "trace.certificate",
+        "trace.code_issuance",
+        "trace.code_range",
+    }
+    leaves = [base64.b64decode(entry["leaf"]) for entry in entries]
+    # An RFC 9162 implementation sharing no code with dibiao.ledger gets the signed root.
+    assert rfc9162_root(leaves) == base64.b64decode(head["root_hash"])
+    checkpoint = verify_note(head["checkpoint"], verifier_key=key)
+    assert checkpoint.root == rfc9162_root(leaves)
+
+    for index in random.Random(6).sample(range(head["size"]), 10):
+        proof = client.get("/api/v1/ledger/proof/inclusion", {"index": index}).json()
+        merkle.verify_inclusion(
+            index=index,
+            size=head["size"],
+            leaf_hash=hashlib.sha256(b"\x00" + leaves[index]).digest(),
+            proof=[base64.b64decode(item) for item in proof["proof"]],
+            root=checkpoint.root,
+        )
+
+    # The offline verifier, in a process without Django, checks the whole downloaded log.
+    (tmp_path / "entries.jsonl").write_text(
+        "".join(json.dumps({"index": e["index"], "leaf": e["leaf"]}) + "\n" for e in entries)
+    )
+    (tmp_path / "checkpoint.txt").write_text(head["checkpoint"])
+    result = subprocess.run(  # noqa: S603 (fixed arguments)
+        [
+            sys.executable,
+            "-m",
+            "dibiao.ledger.verify",
+            "log",
+            "entries.jsonl",
+            "checkpoint.txt",
+            "--key",
+            key,
+        ],
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[3])},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+    # The log grows (a batch is recalled) and the new checkpoint extends the demo's.
+    batch = Batch.objects.filter(status="released").first()
+    assert batch is not None
+    batch_recall(actor=None, batch=batch, reason="演示：抽检不合格")
+    later = ledger.publish_checkpoint()
+    assert later is not None
+    assert later.size > head["size"]
+    proof = client.get("/api/v1/ledger/proof/consistency", {"first": head["size"]}).json()
+    merkle.verify_consistency(
+        first=head["size"],
+        second=later.size,
+        first_root=checkpoint.root,
+        second_root=bytes(later.root_hash),
+        proof=[base64.b64decode(item) for item in proof["proof"]],
+    )
+
+
+def test_ledger_verify_names_a_test_result_changed_in_the_demo_database(demo):
+    assert audit.run().ok
+    item = production_models.TestItem.objects.order_by("pk").first()
+    assert item is not None
+    production_models.TestItem.objects.filter(pk=item.pk).update(value=item.value + 1)
+    out = io.StringIO()
+    with pytest.raises(SystemExit) as exit_info:
+        call_command("ledger_verify", "--quiet", "--no-alert", stdout=out)
+    assert exit_info.value.code == 1
+    assert f"检测报告 #{item.report_id}" in out.getvalue()

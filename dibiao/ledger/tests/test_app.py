@@ -360,3 +360,27 @@ def test_the_checkpoint_command_publishes(allocation, county_admin):
     call_command("ledger_checkpoint", stdout=out)
     assert "未发布新检查点" in out.getvalue()
     assert Path(witness.path()).exists()
+
+
+def test_backfill_logs_records_from_before_the_ledger(allocation, county_admin):
+    entry = _pay(county_admin, allocation)
+    LedgerLeaf.objects.filter(record_type="projects.fund_entry").delete()  # still queued
+    assert [(f.kind, f.record_id) for f in audit.run().findings] == [("missing_leaf", entry.pk)]
+    out = StringIO()
+    call_command("ledger_backfill", "--dry-run", stdout=out)
+    assert "资金台账分录（projects.fund_entry）：1 条待补记" in out.getvalue()
+    assert not LedgerLeaf.objects.filter(record_type="projects.fund_entry").exists()
+    call_command("ledger_backfill", stdout=StringIO())
+    assert _leaf_of(entry).leaf_index is not None
+    assert audit.run().ok
+
+
+def test_leaves_still_queued_count_as_logged_and_as_the_latest_state(
+    allocation, county_admin, reviewer
+):
+    entry = _pay(county_admin, allocation)
+    services.integrate()
+    # Approved after the audit's snapshot of the log: the new leaf is still queued.
+    projects.entry_review(actor=reviewer, entry=entry, approve=True)
+    _pay(county_admin, allocation, voucher="记-002")  # recorded, its leaf queued
+    assert audit.run().ok
