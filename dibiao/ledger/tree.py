@@ -33,6 +33,7 @@ __all__ = [
     "MemoryStore",
     "SubtreeStore",
     "append",
+    "append_reads",
     "consistency_proof",
     "inclusion_proof",
     "root",
@@ -109,6 +110,21 @@ def append(
         below, lo = current, first
     store.put_many(items)
     return new_size
+
+
+def append_reads(size: int, new_size: int) -> list[tuple[int, int]]:
+    """The stored nodes `append` reads to grow the tree from `size` to `new_size` leaves: at each
+    level that gets new nodes, the left sibling (written earlier) of the first new node, which
+    exists exactly when the level below ends on an odd index."""
+    keys: list[tuple[int, int]] = []
+    level = 0
+    while True:
+        level += 1
+        if size >> level >= new_size >> level:
+            return keys
+        below = size >> (level - 1)
+        if below & 1:
+            keys.append((level - 1, below - 1))
 
 
 def _range_hash(store: SubtreeStore, start: int, end: int, algorithm: str) -> bytes:

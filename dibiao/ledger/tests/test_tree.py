@@ -259,3 +259,23 @@ def test_invalid_arguments() -> None:
     with pytest.raises(ValueError, match="unknown hash algorithm"):
         tree.append(store, size=4, leaf_hashes=_leaves(1), algorithm="md5")
     assert tree.root(store, 0) == merkle.empty_root()
+
+
+def test_append_reads_names_exactly_the_nodes_append_reads():
+    class Recording(tree.MemoryStore):
+        def __init__(self) -> None:
+            super().__init__()
+            self.read: set[tuple[int, int]] = set()
+
+        def get(self, level: int, index: int) -> bytes:
+            self.read.add((level, index))
+            return super().get(level, index)
+
+    leaves = [merkle.leaf_hash(bytes([n])) for n in range(70)]
+    for size in range(0, 64):
+        for new_size in range(size, 70):
+            store = Recording()
+            tree.append(store, size=0, leaf_hashes=leaves[:size])
+            store.read.clear()
+            tree.append(store, size=size, leaf_hashes=leaves[size:new_size])
+            assert store.read == set(tree.append_reads(size, new_size)), (size, new_size)
