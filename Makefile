@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 8000
 VENDOR := dibiao/core/static/vendor
 
-.PHONY: install assets run test lint typecheck pytest bench bench-ledger bench-producers bench-trace clean
+.PHONY: install assets run test lint typecheck pytest bench bench-ledger bench-merkle bench-producers bench-trace bench-indicators clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,9 @@ node_modules/.installed: package.json package-lock.json
 $(VENDOR)/.copied: node_modules/.installed
 	mkdir -p $(VENDOR)
 	cp node_modules/htmx.org/dist/htmx.min.js $(VENDOR)/
+	mkdir -p $(VENDOR)/leaflet
+	cp -R node_modules/leaflet/dist/leaflet.js node_modules/leaflet/dist/leaflet.css \
+		node_modules/leaflet/dist/images node_modules/leaflet/LICENSE $(VENDOR)/leaflet/
 	touch $@
 
 assets: $(VENDOR)/.copied
@@ -33,9 +36,11 @@ run: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py load_demo
 	@echo "地标 Dibiao: http://127.0.0.1:$(PORT)/  (演示账号与密码见上)"
-	@# The background worker (label sheets, long exports) runs beside the server and stops with it.
+	@# The background worker (label sheets, long exports) and the ledger's checkpoint publisher
+	@# run beside the server and stop with it.
 	$(BIN)/python manage.py db_worker --no-reload -v 0 & worker=$$!; \
-	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	$(BIN)/python manage.py ledger_checkpoint --every 60 >/dev/null & ledger=$$!; \
+	trap 'kill $$worker $$ledger 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
 lint: install
@@ -58,6 +63,11 @@ bench: install
 bench-ledger: install
 	DATABASE_URL=$${DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/postgres} $(BIN)/python -m bench.ledger_race
 
+# The verifiable ledger (issue 6): appends per second, and inclusion proofs at 10^6 and 10^7
+# leaves, on SQLite and PostgreSQL (new databases, removed at the end; about 10 minutes).
+bench-merkle: install
+	$(BIN)/python -m bench.merkle_log
+
 # The producer directory and production logs: a 20,000-row import, logs under the pre-harvest
 # check on a base with 10,000 logs, the directory list with 50,000 producers.
 bench-producers: install
@@ -67,6 +77,12 @@ bench-producers: install
 # labels issued, GET /api/v1/trace/<code> beside a minimal view on gunicorn (SQLite, var/bench/).
 bench-trace: install
 	$(BIN)/python -m bench.trace
+
+# The indicator catalogue (issue 8): every indicator of 3,500 products over 10^7 production logs
+# (target ≤ 60 s) and one product's page (≤ 1 s), on SQLite and PostgreSQL. The data is built once
+# (a few minutes per database, var/bench/ and bench_indicators_* on the server) and kept.
+bench-indicators: install
+	$(BIN)/python -m bench.indicators
 
 clean:
 	rm -rf $(VENV) node_modules $(VENDOR) .mypy_cache .ruff_cache .pytest_cache

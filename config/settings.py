@@ -159,6 +159,10 @@ DIBIAO_NATIONAL_PLATFORM_CLIENT = os.environ.get(
     "DIBIAO_NATIONAL_PLATFORM_CLIENT", "dibiao.trace.national.FileExportClient"
 )
 
+# The map's optional background tiles, an XYZ template such as
+# https://tiles.example.cn/{z}/{x}/{y}.png; empty: the map draws boundaries only (works offline).
+DIBIAO_MAP_TILE_URL = os.environ.get("DIBIAO_MAP_TILE_URL", "")
+
 # Background work: django-tasks with its database backend, so the default install needs no
 # broker; `manage.py db_worker` runs the queue.
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
@@ -196,6 +200,9 @@ INSTALLED_APPS = [
     "dibiao.producers",
     "dibiao.production",
     "dibiao.trace",
+    "dibiao.brand",
+    "dibiao.evaluation",
+    "dibiao.gimap",
     "dibiao.ledger",
     "dibiao.demo",
     "dibiao.portal",
@@ -399,6 +406,20 @@ SPECTACULAR_SETTINGS = {
         "CertificateStatusEnum": "dibiao.trace.choices.CertificateStatus",
         "AlertKindEnum": "dibiao.trace.choices.AlertKind",
         "AlertStatusEnum": "dibiao.trace.choices.AlertStatus",
+        "MediaLevelEnum": "dibiao.brand.choices.MediaLevel",
+        "EventLevelEnum": "dibiao.brand.choices.EventLevel",
+        "EventKindEnum": "dibiao.brand.choices.EventKind",
+        "StoryStatusEnum": "dibiao.brand.choices.StoryStatus",
+        # The program targets' period, named apart from the indicators' (both fields "period").
+        "TargetPeriodEnum": "dibiao.projects.choices.TargetPeriod",
+        "IndicatorPeriodEnum": "dibiao.evaluation.choices.IndicatorPeriod",
+        "IndicatorComparisonEnum": "dibiao.evaluation.choices.Comparison",
+        "IndicatorStatusEnum": "dibiao.evaluation.choices.IndicatorStatus",
+        "EvaluationItemMethodEnum": "dibiao.evaluation.choices.ItemMethod",
+        "EvaluationScoringRuleEnum": "dibiao.evaluation.choices.ScoringRule",
+        "EvaluationRoundLevelEnum": "dibiao.evaluation.choices.RoundLevel",
+        "EvaluationRoundStatusEnum": "dibiao.evaluation.choices.RoundStatus",
+        "AppealStatusEnum": "dibiao.evaluation.choices.AppealStatus",
     },
 }
 

@@ -12,6 +12,9 @@ api_v1 = [
     path("", include("dibiao.producers.api_urls")),
     path("", include("dibiao.production.api_urls")),
     path("", include("dibiao.trace.api_urls")),
+    path("", include("dibiao.brand.api_urls")),
+    path("", include("dibiao.evaluation.api_urls")),
+    path("", include("dibiao.gimap.api_urls")),
     path("", include("dibiao.ledger.api_urls")),
 ]
 
@@ -28,7 +31,10 @@ urlpatterns = [
     path("production/", include("dibiao.production.urls")),
     path("trace/", include("dibiao.trace.urls")),
     path("", include("dibiao.trace.public_urls")),
+    path("brand/", include("dibiao.brand.urls")),
+    path("evaluation/", include("dibiao.evaluation.urls")),
     path("ledger/", include("dibiao.ledger.urls")),
+    path("", include("dibiao.gimap.urls")),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

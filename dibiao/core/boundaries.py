@@ -261,8 +261,9 @@ class _CountyIndex:
 _index: _CountyIndex | None = None
 
 
-def _version() -> tuple[Any, ...]:
-    """Changes whenever any boundary is written or deleted (revision only ever grows)."""
+def boundaries_version() -> tuple[Any, ...]:
+    """Changes whenever any boundary is written or deleted (revision only ever grows): the key
+    of every in-process cache built from the boundaries (this module's index, the map's)."""
     row = DivisionBoundary.objects.aggregate(
         n=Count("pk"), revisions=Sum("revision"), at=Max("updated_at"), last=Max("pk")
     )
@@ -271,7 +272,7 @@ def _version() -> tuple[Any, ...]:
 
 def _county_index() -> _CountyIndex:
     global _index
-    version = _version()
+    version = boundaries_version()
     index = _index
     if index is None or index.version != version:
         rows = (

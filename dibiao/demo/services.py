@@ -25,6 +25,8 @@ from dibiao.core.boundaries import boundaries_load_file
 from dibiao.core.errors import DomainError
 from dibiao.core.models import Division
 from dibiao.core.services import DEFAULT_DIVISIONS_FIXTURE, divisions_load_file
+from dibiao.demo.brand import brand_demo_load
+from dibiao.demo.funds import funds_demo_load
 from dibiao.demo.production import production_demo_load
 from dibiao.demo.trace import trace_demo_load
 from dibiao.disclosure.demo import disclosure_demo_load
@@ -219,6 +221,8 @@ def demo_load() -> DemoResult:
     disclosure_demo_load()
     production_demo_load(result)
     result.sample_codes = trace_demo_load().sample_codes
+    brand_demo_load()
+    funds_demo_load(result)
     return result
 
 

@@ -10,7 +10,10 @@ from django.urls import reverse
 
 from dibiao.accounts import permissions as perms
 from dibiao.accounts.choices import DIVISION_ROLES, Role
+from dibiao.brand.permissions import can_view_brand, can_view_stories
 from dibiao.disclosure.permissions import can_read_notices
+from dibiao.evaluation.permissions import can_view_evaluation
+from dibiao.gimap.permissions import can_view_map
 
 
 def _items(user: Any) -> list[tuple[str, str]]:
@@ -19,10 +22,14 @@ def _items(user: Any) -> list[tuple[str, str]]:
         items.append(("首页", reverse("portal:home")))
         if perms.is_business_user(user):
             items.append(("地标产品", reverse("registry:product-list")))
+        if can_view_map(user):
+            items.append(("一张图", reverse("gimap:map-province")))
         if perms.has_role(user, *DIVISION_ROLES):
             items.append(("申报评审", reverse("applications:application-list")))
             items.append(("保护工程", reverse("projects:program-list")))
             items.append(("进展调度", reverse("dispatch:home")))
+        if can_view_evaluation(user):
+            items.append(("绩效考评", reverse("evaluation:home")))
         if perms.has_role(user, *DIVISION_ROLES, Role.PRODUCER):
             # Producers see their own entry, bases, logs and authorizations; government users
             # their scope's.
@@ -41,6 +48,13 @@ def _items(user: Any) -> list[tuple[str, str]]:
             items.append(("数据导出", reverse("trace:export-list")))
         if perms.has_role(user, *DIVISION_ROLES):
             items.append(("防伪预警", reverse("trace:alert-list")))
+        if can_view_brand(user):
+            items.append(("媒体报道", reverse("brand:report-list")))
+            items.append(("宣传片", reverse("brand:video-list")))
+            items.append(("展会推介", reverse("brand:exhibition-list")))
+        if can_view_stories(user):
+            # A producer drafts the stories of the products whose certificate it holds.
+            items.append(("历史文化故事", reverse("brand:story-list")))
         if perms.has_role(user, Role.EXPERT):
             items.append(("我的评审", reverse("applications:review-list")))
         if perms.is_business_user(user):
@@ -58,6 +72,7 @@ def _items(user: Any) -> list[tuple[str, str]]:
         if perms.can_read_audit_log(user):
             items.append(("审计日志", reverse("portal:audit-list")))
     items.append(("产品公示", reverse("registry:public-product-list")))
+    items.append(("地标地图", reverse("gimap:public-map-province")))
     items.append(("项目公示", reverse("disclosure:public-notice-list")))
     items.append(("账本核验", reverse("ledger:home")))
     return items
@@ -69,6 +84,7 @@ GROUPS: dict[str, str] = {
     "申报评审": "保护工程",
     "保护工程": "保护工程",
     "进展调度": "保护工程",
+    "绩效考评": "保护工程",
     "公示管理": "保护工程",
     "工作档案": "保护工程",
     "主体名录": "生产主体",
@@ -83,12 +99,17 @@ GROUPS: dict[str, str] = {
     "合格证": "追溯与标识",
     "数据导出": "追溯与标识",
     "防伪预警": "追溯与标识",
+    "媒体报道": "品牌建设",
+    "宣传片": "品牌建设",
+    "展会推介": "品牌建设",
+    "历史文化故事": "品牌建设",
     "组织机构": "系统管理",
     "账号管理": "系统管理",
     "角色授权": "系统管理",
     "安全策略": "系统管理",
     "账本安全": "系统管理",
     "产品公示": "公开信息",
+    "地标地图": "公开信息",
     "项目公示": "公开信息",
     "账本核验": "公开信息",
 }

@@ -58,6 +58,8 @@ PRODUCT_COUNTY_CODES = [
 ]
 EXPECTED_USERNAMES = {
     "province_admin",
+    # The second provincial account of issue 8's fund demo (four eyes on the province's own ledger).
+    "province_finance",
     "sysadmin",
     "secadmin",
     "auditor",
@@ -129,13 +131,13 @@ def token_for(username: str, password: str):
 # --- what is loaded ---------------------------------------------------------------------------
 
 
-def test_demo_loads_twelve_products_129_divisions_and_the_57_named_accounts(demo):
+def test_demo_loads_twelve_products_129_divisions_and_the_58_named_accounts(demo):
     assert GIProduct.objects.count() == 12
     assert Division.objects.count() == 129
     assert Division.objects.filter(level="city").count() == 11
     assert set(User.objects.values_list("username", flat=True)) == EXPECTED_USERNAMES
-    assert len(EXPECTED_USERNAMES) == 57
-    assert "新增账号 57 个，新增产品 12 个" in demo
+    assert len(EXPECTED_USERNAMES) == 58
+    assert "新增账号 58 个，新增产品 12 个" in demo
     assert f"演示密码：{DEMO_PASSWORD}（来自 DIBIAO_DEMO_PASSWORD）" in demo
 
 

@@ -1,0 +1,1 @@
+"""API v1 of the brand app: one module per record type, each listing its own routes."""

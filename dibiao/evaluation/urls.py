@@ -1,0 +1,12 @@
+"""Pages of performance evaluation, under /evaluation/ (config/urls.py)."""
+
+from django.urls import URLPattern
+
+from dibiao.evaluation.views import indicators, rounds, schemes
+
+app_name = "evaluation"
+urlpatterns: list[URLPattern] = [
+    *indicators.urlpatterns,
+    *schemes.urlpatterns,
+    *rounds.urlpatterns,
+]
