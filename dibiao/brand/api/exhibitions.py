@@ -7,30 +7,26 @@ from typing import Any
 
 from django.urls import path
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema, extend_schema_field
-from rest_framework import serializers, status
-from rest_framework.request import Request
-from rest_framework.response import Response
-from rest_framework.views import APIView
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
 
-from dibiao.accounts.http import request_user
 from dibiao.brand import selectors
 from dibiao.brand.api.common import (
+    BrandDetailApi,
+    BrandKind,
+    BrandListApi,
     BrandListQuery,
     BrandProductRef,
     BrandRecordOutput,
     ProductField,
-    list_filters,
-    require,
+    detail_schema,
+    list_schema,
 )
 from dibiao.brand.choices import EventKind, EventLevel
 from dibiao.brand.models import Exhibition
 from dibiao.brand.permissions import can_record_brand, can_view_brand
 from dibiao.brand.services import exhibitions as services
-from dibiao.core.api import ListApi
-from dibiao.core.idempotency import idempotent
 from dibiao.core.models import Division
-from dibiao.producers.api.common import IDEMPOTENCY_HEADER
 
 VIEW_DENIED = "只有省级、市级、县级管理员和县人民政府可以查看展会和推介活动。"
 
@@ -110,76 +106,52 @@ class ExhibitionInput(serializers.Serializer[Any]):
         return attrs
 
 
-def _out(request: Request, pk: int) -> dict[str, Any]:
-    return dict(ExhibitionOutput(selectors.exhibition_get_for_user(user=request.user, pk=pk)).data)
-
-
 class ExhibitionQuery(BrandListQuery):
     level = serializers.ChoiceField(choices=EventLevel.choices, required=False)
 
 
-class ExhibitionListApi(ListApi):
+def _create(actor: Any, data: dict[str, Any]) -> Exhibition:
+    products = data.pop("products")
+    return services.exhibition_create(actor=actor, data=data, products=products)
+
+
+def _update(actor: Any, exhibition: Exhibition, data: dict[str, Any]) -> None:
+    products = data.pop("products", None)
+    services.exhibition_update(actor=actor, exhibition=exhibition, data=data, products=products)
+
+
+KIND = BrandKind(
+    output=ExhibitionOutput,
+    list_output=ExhibitionOutput,
+    input=ExhibitionInput,
+    query=ExhibitionQuery,
+    can_view=can_view_brand,
+    view_denied=VIEW_DENIED,
+    can_write=can_record_brand,
+    write_denied=services.WRITE_DENIED,
+    list_rows=selectors.exhibition_list_for_user,
+    get_row=selectors.exhibition_get_for_user,
+    create=_create,
+    update=_update,
+    current_products=lambda exhibition: [p.pk for p in exhibition.products.all()],
+)
+
+
+@list_schema(
+    KIND,
+    list_summary="展会/推介活动列表（展出了数据范围内产品的活动；year 按开始日期）",
+    create_summary="登记展会/推介活动",
+)
+class ExhibitionListApi(BrandListApi):
     serializer_class = ExhibitionOutput
-
-    @extend_schema(
-        parameters=[ExhibitionQuery],
-        responses=ExhibitionOutput(many=True),
-        summary="展会/推介活动列表（展出了数据范围内产品的活动；year 按开始日期）",
-    )
-    def get(self, request: Request) -> Response:
-        require(can_view_brand(request.user), VIEW_DENIED)
-        query = ExhibitionQuery(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        rows = selectors.exhibition_list_for_user(user=request.user, **list_filters(query))
-        return self.page_of(rows)
-
-    @extend_schema(
-        request=ExhibitionInput,
-        responses={201: ExhibitionOutput},
-        parameters=[IDEMPOTENCY_HEADER],
-        summary="登记展会/推介活动",
-    )
-    @idempotent
-    def post(self, request: Request) -> Response:
-        require(can_record_brand(request.user), services.WRITE_DENIED)
-        data = dict(_validated(request, partial=False, current=[]))
-        products = data.pop("products")
-        exhibition = services.exhibition_create(
-            actor=request_user(request), data=data, products=products
-        )
-        return Response(_out(request, exhibition.pk), status=status.HTTP_201_CREATED)
+    kind = KIND
 
 
-def _validated(request: Request, *, partial: bool, current: list[int]) -> Any:
-    context = {"request": request, "current_products": current}
-    data = ExhibitionInput(data=request.data, partial=partial, context=context)
-    data.is_valid(raise_exception=True)
-    return data.validated_data
-
-
-class ExhibitionDetailApi(APIView):
-    @extend_schema(responses=ExhibitionOutput, summary="展会/推介活动详情")
-    def get(self, request: Request, pk: int) -> Response:
-        require(can_view_brand(request.user), VIEW_DENIED)
-        return Response(_out(request, pk))
-
-    @extend_schema(
-        request=ExhibitionInput,
-        responses=ExhibitionOutput,
-        parameters=[IDEMPOTENCY_HEADER],
-        summary="修改展会/推介活动（部分字段）",
-    )
-    @idempotent
-    def patch(self, request: Request, pk: int) -> Response:
-        exhibition = selectors.exhibition_get_for_user(user=request.user, pk=pk)
-        require(can_record_brand(request.user), services.WRITE_DENIED)
-        current = [p.pk for p in exhibition.products.all()]
-        data = dict(_validated(request, partial=True, current=current))
-        products = data.pop("products", None)
-        services.exhibition_update(
-            actor=request_user(request), exhibition=exhibition, data=data, products=products
-        )
-        return Response(_out(request, pk))
+@detail_schema(
+    KIND, detail_summary="展会/推介活动详情", update_summary="修改展会/推介活动（部分字段）"
+)
+class ExhibitionDetailApi(BrandDetailApi):
+    kind = KIND
 
 
 urlpatterns = [

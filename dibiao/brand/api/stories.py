@@ -7,7 +7,7 @@ from typing import Any
 
 from django.urls import path, reverse
 from drf_spectacular.utils import extend_schema
-from rest_framework import serializers, status
+from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -15,20 +15,21 @@ from rest_framework.views import APIView
 from dibiao.accounts.http import request_user
 from dibiao.brand import selectors
 from dibiao.brand.api.common import (
+    BrandDetailApi,
+    BrandKind,
+    BrandListApi,
     BrandListQuery,
     BrandProductRef,
     BrandRecordOutput,
     ProductField,
-    list_filters,
+    detail_schema,
+    list_schema,
     require,
 )
 from dibiao.brand.choices import StoryStatus
 from dibiao.brand.models import BrandStory, StoryImage
 from dibiao.brand.permissions import can_publish_stories, can_view_stories, can_write_stories
 from dibiao.brand.services import stories as services
-from dibiao.core.api import ListApi
-from dibiao.core.idempotency import idempotent
-from dibiao.producers.api.common import IDEMPOTENCY_HEADER
 
 VIEW_DENIED = "只有管理员和产品的证书持有人可以查看历史文化故事。"
 
@@ -89,61 +90,39 @@ class StoryStatusInput(serializers.Serializer[Any]):
     status = serializers.ChoiceField(choices=StoryStatus.choices)
 
 
-def _out(request: Request, pk: int) -> dict[str, Any]:
-    return dict(StoryDetailOutput(selectors.story_get_for_user(user=request.user, pk=pk)).data)
+KIND = BrandKind(
+    output=StoryDetailOutput,
+    list_output=StoryOutput,
+    input=StoryInput,
+    query=StoryQuery,
+    can_view=can_view_stories,
+    view_denied=VIEW_DENIED,
+    can_write=can_write_stories,
+    write_denied=services.WRITE_DENIED,
+    list_rows=selectors.story_list_for_user,
+    get_row=selectors.story_get_for_user,
+    create=lambda actor, data: services.story_create(actor=actor, data=data),
+    update=lambda actor, row, data: services.story_update(actor=actor, story=row, data=data),
+)
 
 
-class StoryListApi(ListApi):
+@list_schema(
+    KIND,
+    list_summary="历史文化故事列表（数据范围内；year 按创建时间）",
+    create_summary="撰写历史文化故事（保存为草稿）",
+)
+class StoryListApi(BrandListApi):
     serializer_class = StoryOutput
-
-    @extend_schema(
-        parameters=[StoryQuery],
-        responses=StoryOutput(many=True),
-        summary="历史文化故事列表（数据范围内；year 按创建时间）",
-    )
-    def get(self, request: Request) -> Response:
-        require(can_view_stories(request.user), VIEW_DENIED)
-        query = StoryQuery(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        rows = selectors.story_list_for_user(user=request.user, **list_filters(query))
-        return self.page_of(rows)
-
-    @extend_schema(
-        request=StoryInput,
-        responses={201: StoryDetailOutput},
-        parameters=[IDEMPOTENCY_HEADER],
-        summary="撰写历史文化故事（保存为草稿）",
-    )
-    @idempotent
-    def post(self, request: Request) -> Response:
-        require(can_write_stories(request.user), services.WRITE_DENIED)
-        data = StoryInput(data=request.data, context={"request": request})
-        data.is_valid(raise_exception=True)
-        story = services.story_create(actor=request_user(request), data=data.validated_data)
-        return Response(_out(request, story.pk), status=status.HTTP_201_CREATED)
+    kind = KIND
 
 
-class StoryDetailApi(APIView):
-    @extend_schema(responses=StoryDetailOutput, summary="历史文化故事详情（含正文和图片）")
-    def get(self, request: Request, pk: int) -> Response:
-        require(can_view_stories(request.user), VIEW_DENIED)
-        return Response(_out(request, pk))
-
-    @extend_schema(
-        request=StoryInput,
-        responses=StoryDetailOutput,
-        parameters=[IDEMPOTENCY_HEADER],
-        summary="修改历史文化故事（部分字段）；证书持有人只能修改草稿，已发布的返回 409",
-    )
-    @idempotent
-    def patch(self, request: Request, pk: int) -> Response:
-        story = selectors.story_get_for_user(user=request.user, pk=pk)
-        require(can_write_stories(request.user), services.WRITE_DENIED)
-        context = {"request": request, "current_products": [story.product_id]}
-        data = StoryInput(data=request.data, partial=True, context=context)
-        data.is_valid(raise_exception=True)
-        services.story_update(actor=request_user(request), story=story, data=data.validated_data)
-        return Response(_out(request, pk))
+@detail_schema(
+    KIND,
+    detail_summary="历史文化故事详情（含正文和图片）",
+    update_summary="修改历史文化故事（部分字段）；证书持有人只能修改草稿，已发布的返回 409",
+)
+class StoryDetailApi(BrandDetailApi):
+    kind = KIND
 
 
 class StoryStatusApi(APIView):
@@ -160,7 +139,7 @@ class StoryStatusApi(APIView):
         services.story_set_status(
             actor=request_user(request), story=story, status=data.validated_data["status"]
         )
-        return Response(_out(request, pk))
+        return Response(KIND.out(request, pk))
 
 
 urlpatterns = [

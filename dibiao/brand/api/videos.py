@@ -5,28 +5,23 @@ from __future__ import annotations
 from typing import Any
 
 from django.urls import path
-from drf_spectacular.utils import extend_schema
-from rest_framework import serializers, status
-from rest_framework.request import Request
-from rest_framework.response import Response
-from rest_framework.views import APIView
+from rest_framework import serializers
 
-from dibiao.accounts.http import request_user
 from dibiao.brand import selectors
 from dibiao.brand.api.common import (
+    BrandDetailApi,
+    BrandKind,
+    BrandListApi,
     BrandListQuery,
     BrandProductRef,
     BrandRecordOutput,
     ProductField,
-    list_filters,
-    require,
+    detail_schema,
+    list_schema,
 )
 from dibiao.brand.models import MAX_VIDEO_SECONDS, PromoVideo
 from dibiao.brand.permissions import can_record_brand, can_view_brand
 from dibiao.brand.services import videos as services
-from dibiao.core.api import ListApi
-from dibiao.core.idempotency import idempotent
-from dibiao.producers.api.common import IDEMPOTENCY_HEADER
 
 VIEW_DENIED = "只有省级、市级、县级管理员和县人民政府可以查看宣传片。"
 
@@ -75,61 +70,31 @@ class VideoInput(serializers.Serializer[Any]):
         return "\n".join(value)
 
 
-def _out(request: Request, pk: int) -> dict[str, Any]:
-    return dict(VideoOutput(selectors.video_get_for_user(user=request.user, pk=pk)).data)
+KIND = BrandKind(
+    output=VideoOutput,
+    list_output=VideoOutput,
+    input=VideoInput,
+    query=BrandListQuery,
+    can_view=can_view_brand,
+    view_denied=VIEW_DENIED,
+    can_write=can_record_brand,
+    write_denied=services.WRITE_DENIED,
+    list_rows=selectors.video_list_for_user,
+    get_row=selectors.video_get_for_user,
+    create=lambda actor, data: services.video_create(actor=actor, data=data),
+    update=lambda actor, row, data: services.video_update(actor=actor, video=row, data=data),
+)
 
 
-class VideoListApi(ListApi):
+@list_schema(KIND, list_summary="宣传片列表（数据范围内）", create_summary="登记宣传片")
+class VideoListApi(BrandListApi):
     serializer_class = VideoOutput
-
-    @extend_schema(
-        parameters=[BrandListQuery],
-        responses=VideoOutput(many=True),
-        summary="宣传片列表（数据范围内）",
-    )
-    def get(self, request: Request) -> Response:
-        require(can_view_brand(request.user), VIEW_DENIED)
-        query = BrandListQuery(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        rows = selectors.video_list_for_user(user=request.user, **list_filters(query))
-        return self.page_of(rows)
-
-    @extend_schema(
-        request=VideoInput,
-        responses={201: VideoOutput},
-        parameters=[IDEMPOTENCY_HEADER],
-        summary="登记宣传片",
-    )
-    @idempotent
-    def post(self, request: Request) -> Response:
-        require(can_record_brand(request.user), services.WRITE_DENIED)
-        data = VideoInput(data=request.data, context={"request": request})
-        data.is_valid(raise_exception=True)
-        video = services.video_create(actor=request_user(request), data=data.validated_data)
-        return Response(_out(request, video.pk), status=status.HTTP_201_CREATED)
+    kind = KIND
 
 
-class VideoDetailApi(APIView):
-    @extend_schema(responses=VideoOutput, summary="宣传片详情")
-    def get(self, request: Request, pk: int) -> Response:
-        require(can_view_brand(request.user), VIEW_DENIED)
-        return Response(_out(request, pk))
-
-    @extend_schema(
-        request=VideoInput,
-        responses=VideoOutput,
-        parameters=[IDEMPOTENCY_HEADER],
-        summary="修改宣传片（部分字段）",
-    )
-    @idempotent
-    def patch(self, request: Request, pk: int) -> Response:
-        video = selectors.video_get_for_user(user=request.user, pk=pk)
-        require(can_record_brand(request.user), services.WRITE_DENIED)
-        context = {"request": request, "current_products": [video.product_id]}
-        data = VideoInput(data=request.data, partial=True, context=context)
-        data.is_valid(raise_exception=True)
-        services.video_update(actor=request_user(request), video=video, data=data.validated_data)
-        return Response(_out(request, pk))
+@detail_schema(KIND, detail_summary="宣传片详情", update_summary="修改宣传片（部分字段）")
+class VideoDetailApi(BrandDetailApi):
+    kind = KIND
 
 
 urlpatterns = [

@@ -10,6 +10,7 @@ role; a scheme or score id in a body that the caller cannot see is refused like 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.db.models import QuerySet
@@ -23,7 +24,7 @@ from rest_framework.views import APIView
 from dibiao.accounts.http import request_user
 from dibiao.core.api import ListApi, ScopedRelatedField, int_query_param, validated
 from dibiao.core.errors import ForbiddenError
-from dibiao.core.idempotency import idempotent
+from dibiao.core.idempotency import Handler, idempotent
 from dibiao.evaluation import selectors, services
 from dibiao.evaluation.choices import (
     AppealStatus,
@@ -55,6 +56,30 @@ IDEMPOTENCY_HEADER = OpenApiParameter(
 def _government(request: Request) -> None:
     if not can_view_evaluation(request.user):
         raise ForbiddenError("只有各级农业农村部门可以使用绩效考评。")
+
+
+def _write(body: Any, responses: Any, summary: str) -> Callable[[Handler], Handler]:
+    """An idempotent write handler and its schema: `body` in, `responses` out."""
+
+    def decorate(handler: Handler) -> Handler:
+        return extend_schema(
+            request=body, responses=responses, parameters=[IDEMPOTENCY_HEADER], summary=summary
+        )(idempotent(handler))
+
+    return decorate
+
+
+def _shown(
+    request: Request, output: Any, get_for_user: Any, pk: int, code: int = status.HTTP_200_OK
+) -> Response:
+    """Record `pk` as the caller sees it now, read again through its selector."""
+    return Response(output(get_for_user(user=request.user, pk=pk)).data, status=code)
+
+
+def _optional(request: Request, name: str, get_for_user: Any) -> Any:
+    """The record named by query parameter `name` (404 outside the caller's scope), or None."""
+    pk = int_query_param(request, name)
+    return get_for_user(user=request.user, pk=pk) if pk is not None else None
 
 
 def _points(**kwargs: Any) -> serializers.DecimalField:
@@ -157,21 +182,10 @@ class SchemeListApi(ListApi):
     )
     def get(self, request: Request) -> Response:
         _government(request)
-        program_id = int_query_param(request, "program")
-        program = (
-            selectors.evaluation_program_for_user(user=request.user, pk=program_id)
-            if program_id is not None
-            else None
-        )
+        program = _optional(request, "program", selectors.evaluation_program_for_user)
         return self.page_of(selectors.scheme_list_for_user(user=request.user, program=program))
 
-    @extend_schema(
-        request=SchemeInput,
-        responses={201: SchemeOutput},
-        parameters=[IDEMPOTENCY_HEADER],
-        summary="制定考评方案（省级管理员；不给 items 时按默认方案）",
-    )
-    @idempotent
+    @_write(SchemeInput, {201: SchemeOutput}, "制定考评方案（省级管理员；不给 items 时按默认方案）")
     def post(self, request: Request) -> Response:
         if not can_manage_schemes(request.user):
             raise ForbiddenError("只有省级管理员可以制定考评方案。")
@@ -187,23 +201,16 @@ class SchemeListApi(ListApi):
             )
         else:
             scheme = services.scheme_create_default(actor=actor, program=data["program"])
-        out = selectors.scheme_get_for_user(user=request.user, pk=scheme.pk)
-        return Response(SchemeOutput(out).data, status=status.HTTP_201_CREATED)
+        return _shown(request, SchemeOutput, selectors.scheme_get_for_user, scheme.pk, 201)
 
 
 class SchemeDetailApi(APIView):
     @extend_schema(responses=SchemeOutput, summary="考评方案详情")
     def get(self, request: Request, pk: int) -> Response:
         _government(request)
-        return Response(SchemeOutput(selectors.scheme_get_for_user(user=request.user, pk=pk)).data)
+        return _shown(request, SchemeOutput, selectors.scheme_get_for_user, pk)
 
-    @extend_schema(
-        request=SchemeUpdateInput,
-        responses=SchemeOutput,
-        parameters=[IDEMPOTENCY_HEADER],
-        summary="修改考评方案（尚未用于考评时）",
-    )
-    @idempotent
+    @_write(SchemeUpdateInput, SchemeOutput, "修改考评方案（尚未用于考评时）")
     def patch(self, request: Request, pk: int) -> Response:
         _government(request)
         scheme = selectors.scheme_get_for_user(user=request.user, pk=pk)
@@ -217,7 +224,7 @@ class SchemeDetailApi(APIView):
             notes=data.get("notes"),
             items=_items(data["items"]) if "items" in data else None,
         )
-        return Response(SchemeOutput(selectors.scheme_get_for_user(user=request.user, pk=pk)).data)
+        return _shown(request, SchemeOutput, selectors.scheme_get_for_user, pk)
 
 
 # --- Rounds and evaluations ------------------------------------------------------------------
@@ -317,12 +324,7 @@ class RoundListApi(ListApi):
     )
     def get(self, request: Request) -> Response:
         _government(request)
-        program_id = int_query_param(request, "program")
-        program = (
-            selectors.evaluation_program_for_user(user=request.user, pk=program_id)
-            if program_id is not None
-            else None
-        )
+        program = _optional(request, "program", selectors.evaluation_program_for_user)
         status_ = request.query_params.get("status", "")
         return self.page_of(
             selectors.round_list_for_user(
@@ -332,26 +334,24 @@ class RoundListApi(ListApi):
             )
         )
 
-    @extend_schema(
-        request=RoundInput,
-        responses={201: RoundOutput},
-        parameters=[IDEMPOTENCY_HEADER],
-        summary="组织考评：市级管理员考评本市所辖县，省级管理员综合评价全省（创建即按指标计算）",
+    @_write(
+        RoundInput,
+        {201: RoundOutput},
+        "组织考评：市级管理员考评本市所辖县，省级管理员综合评价全省（创建即按指标计算）",
     )
-    @idempotent
     def post(self, request: Request) -> Response:
         _government(request)
-        data = validated(RoundInput, request)
-        round_ = services.round_create(actor=request_user(request), **data)
-        out = selectors.round_get_for_user(user=request.user, pk=round_.pk)
-        return Response(RoundOutput(out).data, status=status.HTTP_201_CREATED)
+        round_ = services.round_create(
+            actor=request_user(request), **validated(RoundInput, request)
+        )
+        return _shown(request, RoundOutput, selectors.round_get_for_user, round_.pk, 201)
 
 
 class RoundDetailApi(APIView):
     @extend_schema(responses=RoundOutput, summary="考评详情")
     def get(self, request: Request, pk: int) -> Response:
         _government(request)
-        return Response(RoundOutput(selectors.round_get_for_user(user=request.user, pk=pk)).data)
+        return _shown(request, RoundOutput, selectors.round_get_for_user, pk)
 
 
 def _round_action(name: str, summary: str) -> type[APIView]:
@@ -362,17 +362,12 @@ def _round_action(name: str, summary: str) -> type[APIView]:
     }[name]
 
     class RoundActionApi(APIView):
-        @extend_schema(
-            request=None, responses=RoundOutput, parameters=[IDEMPOTENCY_HEADER], summary=summary
-        )
-        @idempotent
+        @_write(None, RoundOutput, summary)
         def post(self, request: Request, pk: int) -> Response:
             _government(request)
             round_ = selectors.round_get_for_user(user=request.user, pk=pk)
             service(actor=request_user(request), round_=round_)
-            return Response(
-                RoundOutput(selectors.round_get_for_user(user=request.user, pk=pk)).data
-            )
+            return _shown(request, RoundOutput, selectors.round_get_for_user, pk)
 
     RoundActionApi.__name__ = RoundActionApi.__qualname__ = f"Round{name.title()}Api"
     return RoundActionApi
@@ -411,19 +406,13 @@ class ScoreInput(serializers.Serializer[Any]):
 
 
 class ScoreEnterApi(APIView):
-    @extend_schema(
-        request=ScoreInput,
-        responses=ScoreOutput,
-        parameters=[IDEMPOTENCY_HEADER],
-        summary="评价人评分（评分中的考评、评价人评分的项目）",
-    )
-    @idempotent
+    @_write(ScoreInput, ScoreOutput, "评价人评分（评分中的考评、评价人评分的项目）")
     def post(self, request: Request, pk: int) -> Response:
         _government(request)
         score = selectors.score_get_for_user(user=request.user, pk=pk)
         data = validated(ScoreInput, request)
         services.score_enter(actor=request_user(request), score=score, **data)
-        return Response(ScoreOutput(selectors.score_get_for_user(user=request.user, pk=pk)).data)
+        return _shown(request, ScoreOutput, selectors.score_get_for_user, pk)
 
 
 # --- Appeals ---------------------------------------------------------------------------------
@@ -493,51 +482,36 @@ class AppealListApi(ListApi):
     )
     def get(self, request: Request) -> Response:
         _government(request)
-        round_id = int_query_param(request, "round")
-        round_ = (
-            selectors.round_get_for_user(user=request.user, pk=round_id)
-            if round_id is not None
-            else None
-        )
+        round_ = _optional(request, "round", selectors.round_get_for_user)
         return self.page_of(
             selectors.appeal_list_for_user(
                 user=request.user, round_=round_, status=request.query_params.get("status", "")
             )
         )
 
-    @extend_schema(
-        request=AppealInput,
-        responses={201: AppealOutput},
-        parameters=[IDEMPOTENCY_HEADER],
-        summary="对一项得分申诉（被考评产品的实施主体，公布后定案前）",
+    @_write(
+        AppealInput, {201: AppealOutput}, "对一项得分申诉（被考评产品的实施主体，公布后定案前）"
     )
-    @idempotent
     def post(self, request: Request) -> Response:
         _government(request)
-        data = validated(AppealInput, request)
-        appeal = services.appeal_file(actor=request_user(request), **data)
-        out = selectors.appeal_get_for_user(user=request.user, pk=appeal.pk)
-        return Response(AppealOutput(out).data, status=status.HTTP_201_CREATED)
+        appeal = services.appeal_file(
+            actor=request_user(request), **validated(AppealInput, request)
+        )
+        return _shown(request, AppealOutput, selectors.appeal_get_for_user, appeal.pk, 201)
 
 
 class AppealDetailApi(APIView):
     @extend_schema(responses=AppealOutput, summary="申诉详情")
     def get(self, request: Request, pk: int) -> Response:
         _government(request)
-        return Response(AppealOutput(selectors.appeal_get_for_user(user=request.user, pk=pk)).data)
+        return _shown(request, AppealOutput, selectors.appeal_get_for_user, pk)
 
 
 class AppealDecideApi(APIView):
-    @extend_schema(
-        request=DecisionInput,
-        responses=AppealOutput,
-        parameters=[IDEMPOTENCY_HEADER],
-        summary="处理申诉：采纳（给出调整后得分）或驳回，均须写明理由",
-    )
-    @idempotent
+    @_write(DecisionInput, AppealOutput, "处理申诉：采纳（给出调整后得分）或驳回，均须写明理由")
     def post(self, request: Request, pk: int) -> Response:
         _government(request)
         appeal = selectors.appeal_get_for_user(user=request.user, pk=pk)
         data = validated(DecisionInput, request)
         services.appeal_decide(actor=request_user(request), appeal=appeal, **data)
-        return Response(AppealOutput(selectors.appeal_get_for_user(user=request.user, pk=pk)).data)
+        return _shown(request, AppealOutput, selectors.appeal_get_for_user, pk)
