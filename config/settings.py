@@ -250,7 +250,8 @@ TEMPLATES = [
 # --- Database -------------------------------------------------------------------------------
 DATABASES = {
     "default": dj_database_url.parse(
-        os.environ.get("DATABASE_URL", f"sqlite:///{VAR_DIR / 'dibiao.sqlite3'}"),
+        # An empty DATABASE_URL (a blank line in an env file) means the default, not an error.
+        os.environ.get("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'dibiao.sqlite3'}",
         conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "60")),
         conn_health_checks=True,
     )
