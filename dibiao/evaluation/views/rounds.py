@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.forms import Form
 from django.http import Http404
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
@@ -188,21 +192,30 @@ def _form_errors(form: object) -> str:
     return "；".join(str(e) for field_errors in errors.values() for e in field_errors)
 
 
+def _submit(request: AuthedRequest, form: Form, action: Callable[..., object], done: str) -> None:
+    """A one-form POST: the form's errors, the service's refusal or `done`, as a message."""
+    if not form.is_valid():
+        messages.error(request, _form_errors(form))
+        return
+    try:
+        action(actor=request.user, **form.cleaned_data)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, done)
+
+
 @require_POST
 @login_required
 def score_enter(request: AuthedRequest, pk: int) -> HttpResponseBase:
     government(request)
     score = selectors.score_get_for_user(user=request.user, pk=pk)
-    form = ScoreForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _form_errors(form))
-    else:
-        try:
-            services.score_enter(actor=request.user, score=score, **form.cleaned_data)
-        except DomainError as exc:
-            messages.error(request, exc.message)
-        else:
-            messages.success(request, f"“{score.item.name}”已评分。")
+    _submit(
+        request,
+        ScoreForm(request.POST),
+        partial(services.score_enter, score=score),
+        f"“{score.item.name}”已评分。",
+    )
     return redirect("evaluation:evaluation-detail", pk=score.evaluation_id)
 
 
@@ -211,16 +224,12 @@ def score_enter(request: AuthedRequest, pk: int) -> HttpResponseBase:
 def appeal_file(request: AuthedRequest, pk: int) -> HttpResponseBase:
     government(request)
     score = selectors.score_get_for_user(user=request.user, pk=pk)
-    form = AppealForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _form_errors(form))
-    else:
-        try:
-            services.appeal_file(actor=request.user, score=score, **form.cleaned_data)
-        except DomainError as exc:
-            messages.error(request, exc.message)
-        else:
-            messages.success(request, "申诉已提交，待考评单位处理。")
+    _submit(
+        request,
+        AppealForm(request.POST),
+        partial(services.appeal_file, score=score),
+        "申诉已提交，待考评单位处理。",
+    )
     return redirect("evaluation:evaluation-detail", pk=score.evaluation_id)
 
 
@@ -229,16 +238,12 @@ def appeal_file(request: AuthedRequest, pk: int) -> HttpResponseBase:
 def appeal_decide(request: AuthedRequest, pk: int) -> HttpResponseBase:
     government(request)
     appeal = selectors.appeal_get_for_user(user=request.user, pk=pk)
-    form = DecisionForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _form_errors(form))
-    else:
-        try:
-            services.appeal_decide(actor=request.user, appeal=appeal, **form.cleaned_data)
-        except DomainError as exc:
-            messages.error(request, exc.message)
-        else:
-            messages.success(request, "申诉已处理。")
+    _submit(
+        request,
+        DecisionForm(request.POST),
+        partial(services.appeal_decide, appeal=appeal),
+        "申诉已处理。",
+    )
     return redirect("evaluation:evaluation-detail", pk=appeal.score.evaluation_id)
 
 
