@@ -8,9 +8,11 @@
   city bureau for a county's product, the province for a city's, and a second provincial account
   (`province_finance`) for the product the province implements itself.
 - Dispatch: each implementing body files its 2021 monthly reports and the annual summary (what
-  the indicators read; the quarterly summaries are left to try the pages with). Loaded today,
-  after their deadlines, they are recorded as late (迟报): the dispatch services stamp the real
-  submission time, which a demo must not fake.
+  the indicators read; the quarterly summaries are left to try the pages with). They are loaded
+  as historical submissions (`report_submit(submitted_at=...)`, the data-loading option, audited
+  with the real time of loading): each monthly report a few days after its month, by the
+  dispatch day, except two late ones (`LATE_MONTHLY`), and the annual summary a few days before
+  its deadline, so that 月报按时报送 reads as a real year would.
 - Supervision: the city visits each county it oversees, the province the products it oversees.
 - Training: the 2021 sessions (the production demo's are in the current season).
 - The default evaluation scheme of the program, ready for a first evaluation round.
@@ -26,10 +28,13 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from django.utils import timezone
+
 from dibiao.accounts.choices import Role
 from dibiao.accounts.models import Organization, User
 from dibiao.core.choices import DivisionLevel
 from dibiao.dispatch.choices import ReportKind
+from dibiao.dispatch.periods import Period
 from dibiao.dispatch.selectors import allocation_periods
 from dibiao.dispatch.services.reports import report_save, report_submit
 from dibiao.dispatch.services.supervision import inspection_record
@@ -82,6 +87,8 @@ SCHEDULES: dict[str, Schedule] = {
     "隆化小米": Schedule(24, 14, Decimal("0.94"), (230, 200, 180)),
     "临县开阳大枣": Schedule(29, 23, Decimal("0.89"), (170, 160, 150)),
 }
+# The two monthly reports that came in after their due date, and by how many days.
+LATE_MONTHLY: dict[tuple[str, int], int] = {("偏关羊肉", 7): 4, ("灵石酸枣仁", 8): 6}
 TRAINING_MONTHS = (3, 6, 9)
 VISIT_DAY = dt.date(2021, 9, 15)
 
@@ -144,7 +151,7 @@ def funds_demo_load(result: DemoResult) -> None:
         if schedule is None:
             continue
         _funds(allocation, schedule, n)
-        _reports(allocation)
+        _reports(allocation, n)
         inspection_record(
             actor=_supervisor(allocation),
             program=program,
@@ -208,8 +215,21 @@ def _funds(allocation: Allocation, schedule: Schedule, n: int) -> None:
         entry_review(actor=reviewer, entry=entry, approve=True, note="单据齐全，同意（演示）")
 
 
-def _reports(allocation: Allocation) -> None:
-    """The 2021 monthly reports and the annual summary."""
+def _submitted_at(allocation: Allocation, period: Period, n: int) -> dt.datetime:
+    """When the demo's report of `period` came in: a monthly one on the 1st–3rd day after its
+    month (by its due date), late by the days of `LATE_MONTHLY`; the annual summary four days
+    before its deadline. In office hours, varying with the product."""
+    if period.kind == ReportKind.ANNUAL:
+        day = period.due - dt.timedelta(days=4)
+    else:
+        late = LATE_MONTHLY.get((allocation.product.name, period.start.month))
+        on_time = min(period.end + dt.timedelta(days=1 + (n + period.start.month) % 3), period.due)
+        day = period.due + dt.timedelta(days=late) if late else on_time
+    return timezone.make_aware(dt.datetime.combine(day, dt.time(9 + n % 8, 5 * n % 60)))
+
+
+def _reports(allocation: Allocation, n: int) -> None:
+    """The 2021 monthly reports and the annual summary, submitted on their historical dates."""
     keeper = _keeper(allocation)
     product = allocation.product.name
     texts = {
@@ -227,7 +247,9 @@ def _reports(allocation: Allocation) -> None:
             period_start=period.start,
             data={"summary": text, "problems": "无（演示）", "next_steps": "按计划推进（演示）"},
         )
-        report_submit(actor=keeper, report=report)
+        report_submit(
+            actor=keeper, report=report, submitted_at=_submitted_at(allocation, period, n)
+        )
 
 
 def _training(allocation: Allocation, schedule: Schedule) -> None:

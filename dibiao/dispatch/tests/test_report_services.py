@@ -13,7 +13,7 @@ from dibiao.dispatch import services
 from dibiao.dispatch.choices import ReportKind, ReportStatus
 from dibiao.dispatch.errors import DispatchError
 from dibiao.dispatch.models import DispatchProgressLine, DispatchReport
-from dibiao.dispatch.tests.conftest import JULY, file_report
+from dibiao.dispatch.tests.conftest import JULY, beijing, file_report
 from dibiao.projects.choices import ImplementationArea, ProgramStatus
 from dibiao.projects.models import ProgramTarget
 from dibiao.projects.services import (
@@ -277,6 +277,52 @@ def test_a_late_submission_is_accepted_and_flagged(clock, allocation, county_adm
     assert report.status == ReportStatus.SUBMITTED
     assert report.submitted_late is True
     assert _report_audit().get(action=AuditAction.TRANSITION).detail == "迟报"
+
+
+def test_a_historical_submission_keeps_its_given_time(clock, allocation, county_admin):
+    # Loading July's report in October: submitted on 4 August (on time) and on 9 August (late).
+    clock.move_to(dt.date(2022, 10, 10))
+    on_time = file_report(county_admin, allocation, submit=False)
+    at = beijing(dt.date(2022, 8, 4), hour=16)
+    report = services.report_submit(actor=county_admin, report=on_time, submitted_at=at)
+
+    assert report.submitted_at == at
+    assert report.submitted_late is False
+    row = _report_audit().get(action=AuditAction.TRANSITION)
+    assert row.at > at  # the audit row keeps the real time of the call
+    assert row.detail == "补录报送时间 2022-08-04 16:00"
+    assert row.changes["after"]["submitted_at"] == at.isoformat()
+
+    august = file_report(county_admin, allocation, start=dt.date(2022, 8, 1), submit=False)
+    late = services.report_submit(
+        actor=county_admin, report=august, submitted_at=beijing(dt.date(2022, 9, 9))
+    )
+    assert late.submitted_late is True
+    assert _report_audit().filter(action=AuditAction.TRANSITION).latest("id").detail == (
+        "迟报；补录报送时间 2022-09-09 10:00"
+    )
+
+
+@pytest.mark.parametrize(
+    ("submitted_at", "code"),
+    [
+        (beijing(dt.date(2022, 10, 10), hour=10, minute=1), "submitted_at_in_future"),
+        (beijing(dt.date(2022, 6, 30), hour=23, minute=59), "submitted_at_before_period"),
+        (dt.datetime(2022, 8, 4, 10), "invalid_submitted_at"),  # no time zone
+    ],
+)
+def test_a_historical_submission_time_in_the_future_or_before_the_period_is_refused(
+    clock, allocation, county_admin, submitted_at, code
+):
+    clock.move_to(dt.date(2022, 10, 10))
+    draft = file_report(county_admin, allocation, submit=False)
+    with pytest.raises(DispatchError) as exc_info:
+        services.report_submit(actor=county_admin, report=draft, submitted_at=submitted_at)
+    assert _codes(exc_info) == code
+    draft.refresh_from_db()
+    assert draft.status == ReportStatus.DRAFT
+    assert draft.submitted_at is None
+    assert not _report_audit().filter(action=AuditAction.TRANSITION).exists()
 
 
 def test_submission_reads_the_funds_again(clock, allocation, county_admin, colleague):

@@ -15,6 +15,7 @@ from django.test import Client, override_settings
 from django.utils import timezone
 
 from dibiao.accounts.models import User
+from dibiao.dispatch.models import DispatchReport
 from dibiao.evaluation import services
 from dibiao.evaluation.choices import IndicatorStatus
 from dibiao.evaluation.indicators import CATALOGUE, indicators_compute
@@ -96,6 +97,22 @@ def test_the_demo_funds_are_mostly_on_time_and_mostly_spent(program):
     assert entries.count() == 36
     assert not entries.exclude(status=EntryStatus.APPROVED).exists()
     assert all(e.reviewed_by_id != e.recorded_by_id for e in entries)
+
+
+def test_the_demo_monthly_reports_came_in_on_their_historical_dates(program):
+    rows = indicators_compute(program=program, codes=["monthly_reports", "annual_summary"])
+    monthly = {r.allocation.product.name: r.get("monthly_reports") for r in rows}
+    # Every 2021 report was submitted on its date, not on the day the demo was loaded: all on
+    # time but July's of 偏关羊肉 and August's of 灵石酸枣仁.
+    late = {name: v.value for name, v in monthly.items() if v.value != Decimal(100)}
+    assert set(late) == {"偏关羊肉", "灵石酸枣仁"}
+    assert all(value is not None and Decimal(90) < value < Decimal(100) for value in late.values())
+    assert "迟报 1" in monthly["偏关羊肉"].detail
+    assert all(r.get("annual_summary").value == 0 for r in rows)  # days late
+    reports = DispatchReport.objects.filter(allocation__program=program)
+    assert reports.count() == 12 * 13  # twelve monthly reports and the annual summary each
+    assert not reports.filter(submitted_at__year__gt=2022).exists()
+    assert reports.filter(submitted_late=True).count() == 2
 
 
 def test_a_round_on_the_demo_ranks_the_twelve_products(program):
