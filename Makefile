@@ -26,6 +26,8 @@ $(VENDOR)/.copied: node_modules/.installed
 	mkdir -p $(VENDOR)/leaflet
 	cp -R node_modules/leaflet/dist/leaflet.js node_modules/leaflet/dist/leaflet.css \
 		node_modules/leaflet/dist/images node_modules/leaflet/LICENSE $(VENDOR)/leaflet/
+	mkdir -p $(VENDOR)/echarts
+	cp node_modules/echarts/dist/echarts.min.js node_modules/echarts/LICENSE $(VENDOR)/echarts/
 	touch $@
 
 assets: $(VENDOR)/.copied

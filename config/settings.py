@@ -204,6 +204,7 @@ INSTALLED_APPS = [
     "dibiao.evaluation",
     "dibiao.gimap",
     "dibiao.ledger",
+    "dibiao.reports",
     "dibiao.demo",
     "dibiao.portal",
 ]
@@ -402,7 +403,7 @@ SPECTACULAR_SETTINGS = {
         "SubmissionStateEnum": "dibiao.dispatch.choices.SubmissionState",
         "CodeStatusEnum": "dibiao.trace.choices.CodeStatus",
         "LabelFormatEnum": "dibiao.trace.choices.LabelFormat",
-        "JobStatusEnum": "dibiao.trace.choices.JobStatus",
+        "JobStatusEnum": "dibiao.core.choices.JobStatus",
         "CertificateBasisEnum": "dibiao.trace.choices.CertificateBasis",
         "CertificateStatusEnum": "dibiao.trace.choices.CertificateStatus",
         "AlertKindEnum": "dibiao.trace.choices.AlertKind",
@@ -421,6 +422,8 @@ SPECTACULAR_SETTINGS = {
         "EvaluationRoundLevelEnum": "dibiao.evaluation.choices.RoundLevel",
         "EvaluationRoundStatusEnum": "dibiao.evaluation.choices.RoundStatus",
         "AppealStatusEnum": "dibiao.evaluation.choices.AppealStatus",
+        "ReportJobKindEnum": "dibiao.reports.choices.ReportJobKind",
+        "ReportFormatEnum": "dibiao.reports.choices.ReportFormat",
     },
 }
 

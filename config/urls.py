@@ -16,6 +16,7 @@ api_v1 = [
     path("", include("dibiao.evaluation.api_urls")),
     path("", include("dibiao.gimap.api_urls")),
     path("", include("dibiao.ledger.api_urls")),
+    path("", include("dibiao.reports.api_urls")),
 ]
 
 urlpatterns = [
@@ -34,6 +35,7 @@ urlpatterns = [
     path("brand/", include("dibiao.brand.urls")),
     path("evaluation/", include("dibiao.evaluation.urls")),
     path("ledger/", include("dibiao.ledger.urls")),
+    path("reports/", include("dibiao.reports.urls")),
     path("", include("dibiao.gimap.urls")),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -27,3 +27,13 @@ class AuditAction(models.TextChoices):
     UNLOCK = "unlock", "解锁账号"
     POLICY_CHANGE = "policy_change", "修改安全策略"
     VIEW_SENSITIVE = "view_sensitive", "查看敏感信息"
+
+
+class JobStatus(models.TextChoices):
+    """A background job's status (label files, report files): queued → running → done or
+    failed."""
+
+    QUEUED = "queued", "排队中"
+    RUNNING = "running", "生成中"
+    DONE = "done", "已完成"
+    FAILED = "failed", "失败"

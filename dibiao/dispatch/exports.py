@@ -27,7 +27,7 @@ from docx.text.run import Run
 
 from dibiao.core.audit import audit_record
 from dibiao.core.choices import AuditAction
-from dibiao.core.excel import xlsx_response
+from dibiao.core.excel import xlsx_bytes, xlsx_response
 from dibiao.dispatch.choices import SubmissionState
 from dibiao.dispatch.selectors import DispatchTable
 
@@ -142,6 +142,15 @@ def _xlsx_rows(table: DispatchTable) -> list[list[Any]]:
         ]
     )
     return rows
+
+
+def _sheet_title(table: DispatchTable) -> str:
+    return f"{table.month:%Y-%m}进展调度"
+
+
+def table_xlsx(table: DispatchTable) -> bytes:
+    """The table as an Excel workbook (what `table_response` streams), as bytes."""
+    return xlsx_bytes(sheet_title=_sheet_title(table), headers=HEADERS, rows=_xlsx_rows(table))
 
 
 # --- Word ------------------------------------------------------------------------------------
@@ -304,7 +313,7 @@ def table_response(*, user: Any, table: DispatchTable, fmt: str) -> FileResponse
     if fmt == "xlsx":
         return xlsx_response(
             filename=_filename(table),
-            sheet_title=f"{table.month:%Y-%m}进展调度",
+            sheet_title=_sheet_title(table),
             headers=HEADERS,
             rows=_xlsx_rows(table),
         )

@@ -29,7 +29,9 @@ def _items(user: Any) -> list[tuple[str, str]]:
             items.append(("保护工程", reverse("projects:program-list")))
             items.append(("进展调度", reverse("dispatch:home")))
         if can_view_evaluation(user):
+            items.append(("驾驶舱", reverse("reports:dashboard")))
             items.append(("绩效考评", reverse("evaluation:home")))
+            items.append(("统计报表", reverse("reports:job-list")))
         if perms.has_role(user, *DIVISION_ROLES, Role.PRODUCER):
             # Producers see their own entry, bases, logs and authorizations; government users
             # their scope's.

@@ -39,13 +39,6 @@ class LabelFormat(models.TextChoices):
     CSV = "csv", "CSV（码与网址，工业标签打印机）"
 
 
-class JobStatus(models.TextChoices):
-    QUEUED = "queued", "排队中"
-    RUNNING = "running", "生成中"
-    DONE = "done", "已完成"
-    FAILED = "failed", "失败"
-
-
 class CertificateBasis(models.TextChoices):
     """承诺依据 of the 2025 rules on the 承诺达标合格证."""
 

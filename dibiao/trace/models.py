@@ -11,6 +11,7 @@ from django.db import models
 from django.utils import timezone
 
 from dibiao.accounts.scoping import ScopedQuerySet
+from dibiao.core.choices import JobStatus
 from dibiao.core.models import Division
 from dibiao.producers.models import LabelAuthorization, Producer, ProductionBase
 from dibiao.production.models import GradeStandard, ProductionLog, TestReport
@@ -22,7 +23,6 @@ from dibiao.trace.choices import (
     CertificateBasis,
     CertificateStatus,
     CodeStatus,
-    JobStatus,
     LabelFormat,
     SegmentState,
     TraceStage,

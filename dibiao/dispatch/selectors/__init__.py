@@ -30,7 +30,12 @@ from dibiao.dispatch.selectors.supervision import (
     notice_list_for_user,
     supervision_programs_for_user,
 )
-from dibiao.dispatch.selectors.table import DispatchTable, TableRow, monthly_table
+from dibiao.dispatch.selectors.table import (
+    DispatchTable,
+    TableRow,
+    monthly_table,
+    monthly_table_of,
+)
 
 __all__ = [
     "DispatchTable",
@@ -49,6 +54,7 @@ __all__ = [
     "inspection_get_for_user",
     "inspection_list_for_user",
     "monthly_table",
+    "monthly_table_of",
     "notice_get_for_user",
     "notice_list_for_user",
     "overdue_reports",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -105,6 +106,14 @@ def monthly_table(*, user: Any, program: Program, month: dt.date, today: dt.date
     monthly report came in on time, late or not at all, its content if submitted, and the funds
     allocated and spent (approved, up to the month's end) with the execution rate."""
     allocations = allocations_in_scope(user=user, program=program)
+    return monthly_table_of(program=program, allocations=allocations, month=month, today=today)
+
+
+def monthly_table_of(
+    *, program: Program, allocations: Sequence[Allocation], month: dt.date, today: dt.date
+) -> DispatchTable:
+    """The same table for allocations the caller has chosen (from its scoped selectors), in
+    the given order: a report made in the background keeps the scope it was requested in."""
     reports = {
         r.allocation_id: r
         for r in DispatchReport.objects.filter(

@@ -13,7 +13,7 @@ times it). Not scoped: callers choose the allocations through their own scoped s
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -127,10 +127,12 @@ def indicators_compute(
     as_of: dt.date | None = None,
     items: int = 0,
     codes: Sequence[str] | None = None,
+    on_indicator: Callable[[], None] | None = None,
 ) -> list[ProductIndicators]:
     """The indicators of the program's products (all of them, or `allocations`), counted up to
     `as_of` (default today), with `items` evidence records each (0: counts and links only).
-    `codes` limits the computation to some indicators (a scheme item needs only its own)."""
+    `codes` limits the computation to some indicators (a scheme item needs only its own);
+    `on_indicator` is called after each indicator is computed (a report's progress)."""
     chosen = _allocations(program, allocations)
     context = Context(
         program=program,
@@ -141,9 +143,11 @@ def indicators_compute(
     )
     targets = program_targets(program)
     indicators = [ind for ind in CATALOGUE if codes is None or ind.code in codes]
-    measures: dict[str, dict[int, Measure]] = {
-        ind.code: ind.compute(context) if chosen else {} for ind in indicators
-    }
+    measures: dict[str, dict[int, Measure]] = {}
+    for ind in indicators:
+        measures[ind.code] = ind.compute(context) if chosen else {}
+        if on_indicator is not None:
+            on_indicator()
     rows: list[ProductIndicators] = []
     for allocation in chosen:
         values = []

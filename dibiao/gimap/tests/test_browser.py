@@ -1,81 +1,32 @@
 """The map in a real browser (headless Chromium through Playwright): the province map draws the
 117 counties, and clicking 清徐县 opens its map with 清徐葡萄's protected area and its bases.
-
-Playwright is not a project dependency (it is a 50 MB driver); the test runs wherever it and a
-Chromium are installed — `make test` included — and is skipped, with the reason, elsewhere.
-In CI (CI=true) a missing browser is a failure instead: the map would otherwise go untested.
-Chromium is /usr/bin/chromium unless DIBIAO_CHROMIUM names another.
+Skipped without Playwright or Chromium, a failure in CI (`dibiao.testing.browser`).
 """
 
 from __future__ import annotations
 
-import importlib
 import io
-import os
-import shutil
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-from django.conf import settings
 from django.core.management import call_command
-from django.db import connection
-from django.test import Client
 
 from dibiao.accounts.choices import Role
 from dibiao.core.models import Division
 from dibiao.gimap.tests.conftest import QINGXU, QINGXU_SEAT, QINGXU_TEXT, place_base, square
+from dibiao.testing.browser import (
+    TIMEOUT_MS,
+    audit_rows_cleared_before_flush,  # noqa: F401 (a fixture)
+    browser_page,
+    require_browser,
+)
 from dibiao.testing.factories import ProductFactory, producer, user_with_role
 
-CI = os.environ.get("CI", "").lower() == "true"
-CHROMIUM = os.environ.get("DIBIAO_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
-LEAFLET = Path(settings.BASE_DIR) / "dibiao/core/static/vendor/leaflet/leaflet.js"
+require_browser("leaflet/leaflet.js")
 
-
-def _missing() -> str | None:
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        return "Playwright is not installed (pip install playwright)"
-    if not os.path.exists(CHROMIUM):
-        return f"no Chromium at {CHROMIUM} (install it or set DIBIAO_CHROMIUM)"
-    if not LEAFLET.exists():
-        return "Leaflet is not in the static files (make assets)"
-    return None
-
-
-_reason = _missing()
-if _reason is not None:
-    if CI:
-        pytest.fail(f"the browser test cannot run in CI: {_reason}", pytrace=False)
-    pytest.skip(_reason, allow_module_level=True)
-
-from playwright.sync_api import Page, sync_playwright  # noqa: E402
+from playwright.sync_api import Page  # noqa: E402
 
 # The live server answers the page from another thread: the data must be committed.
 pytestmark = pytest.mark.django_db(transaction=True)
-
-# Generous: on a loaded machine (the suite in parallel) the first map request, which builds
-# the boundary caches, can take several seconds.
-TIMEOUT_MS = 60_000
-APPEND_ONLY = importlib.import_module("dibiao.core.migrations.0002_auditlog_append_only")
-
-
-@pytest.fixture
-def _audit_rows_cleared_before_flush(transactional_db: None) -> Iterator[None]:
-    """A transactional test ends with a flush. PostgreSQL's truncates, which the audit log's
-    append-only triggers allow; SQLite's deletes row by row, which its trigger refuses once
-    the test has written an audit row (loading the divisions does). The rows are removed here,
-    with the triggers lifted for that moment only."""
-    yield
-    if connection.vendor != "sqlite":
-        return
-    with connection.cursor() as cursor:
-        for statement in APPEND_ONLY.SQLITE_REVERSE:
-            cursor.execute(statement)
-        cursor.execute("DELETE FROM core_auditlog")
-        for statement in APPEND_ONLY.SQLITE:
-            cursor.execute(statement)
 
 
 def _point_inside(page: Page, selector: str) -> tuple[float, float]:
@@ -98,10 +49,9 @@ def _point_inside(page: Page, selector: str) -> tuple[float, float]:
     return point[0], point[1]
 
 
-@pytest.mark.usefixtures("_audit_rows_cleared_before_flush")
+@pytest.mark.usefixtures("audit_rows_cleared_before_flush")
 def test_the_province_map_draws_the_counties_and_opens_qingxus_map(live_server):
-    # Everything the server will show is committed before the browser starts: the Playwright
-    # event loop must not run while the ORM is used in this thread.
+    # Everything the server will show is committed before the browser starts.
     call_command("load_divisions", stdout=io.StringIO())
     qingxu = Division.objects.get(code=QINGXU)
     grape = ProductFactory.create(name="清徐葡萄", protected_area=QINGXU_TEXT, divisions=[qingxu])
@@ -110,54 +60,38 @@ def test_the_province_map_draws_the_counties_and_opens_qingxus_map(live_server):
     place_base(cooperative, grape, x, y, name="马峪基地", boundary=square(x - 0.01, y - 0.01, 0.02))
     place_base(cooperative, grape, x + 0.03, y - 0.04, name="东于基地")
     user = user_with_role(Role.PROVINCE_ADMIN, Division.objects.get(code="140000"))
-    client = Client()
-    client.force_login(user)
-    session = client.cookies[settings.SESSION_COOKIE_NAME].value
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        try:
-            context = browser.new_context(viewport={"width": 1280, "height": 900})
-            context.set_default_timeout(TIMEOUT_MS)
-            context.add_cookies(
-                [{"name": settings.SESSION_COOKIE_NAME, "value": session, "url": live_server.url}]
-            )
-            page = context.new_page()
-            errors: list[str] = []
-            page.on("pageerror", lambda error: errors.append(str(error)))
+    with browser_page(live_server, user) as (page, errors):
+        page.goto(f"{live_server.url}/map/")
+        page.wait_for_selector("#map[data-ready=true]", timeout=TIMEOUT_MS)
+        assert page.locator("svg path.county").count() == 117
+        assert page.locator("svg path.city").count() == 11
+        product_counties = page.locator("svg path.product-county")
+        assert product_counties.count() == 1
+        assert product_counties.first.get_attribute("data-code") == QINGXU
+        assert "地理标志产品数" in page.locator("#legend").inner_text()
 
-            page.goto(f"{live_server.url}/map/")
-            page.wait_for_selector("#map[data-ready=true]", timeout=TIMEOUT_MS)
-            assert page.locator("svg path.county").count() == 117
-            assert page.locator("svg path.city").count() == 11
-            product_counties = page.locator("svg path.product-county")
-            assert product_counties.count() == 1
-            assert product_counties.first.get_attribute("data-code") == QINGXU
-            assert "地理标志产品数" in page.locator("#legend").inner_text()
+        page.mouse.click(*_point_inside(page, f'path.county[data-code="{QINGXU}"]'))
+        page.wait_for_url(f"**/map/county/{QINGXU}/", timeout=TIMEOUT_MS)
+        page.wait_for_selector("#map[data-ready=true]", timeout=TIMEOUT_MS)
+        assert page.locator("h1").inner_text() == "清徐县地理标志一张图"
 
-            page.mouse.click(*_point_inside(page, f'path.county[data-code="{QINGXU}"]'))
-            page.wait_for_url(f"**/map/county/{QINGXU}/", timeout=TIMEOUT_MS)
-            page.wait_for_selector("#map[data-ready=true]", timeout=TIMEOUT_MS)
-            assert page.locator("h1").inner_text() == "清徐县地理标志一张图"
+        # 清徐葡萄's area (approximate: dashed) and its two bases: the polygon with its dot,
+        # and the point.
+        areas = page.locator("svg path.gi-area")
+        assert areas.count() == 1
+        assert areas.first.get_attribute("stroke-dasharray")
+        assert page.locator("svg path.gi-base").count() == 3
+        assert page.locator("[data-count='protected_areas']").inner_text() == "1"
+        assert page.locator("[data-count='bases']").inner_text() == "2"
 
-            # 清徐葡萄's area (approximate: dashed) and its two bases: the polygon with its dot,
-            # and the point.
-            areas = page.locator("svg path.gi-area")
-            assert areas.count() == 1
-            assert areas.first.get_attribute("stroke-dasharray")
-            assert page.locator("svg path.gi-base").count() == 3
-            assert page.locator("[data-count='protected_areas']").inner_text() == "1"
-            assert page.locator("[data-count='bases']").inner_text() == "2"
+        page.locator("svg path.gi-area").dispatch_event("click")
+        popup = page.locator(".leaflet-popup-content")
+        popup.wait_for(timeout=TIMEOUT_MS)
+        assert "清徐葡萄" in popup.inner_text()
+        assert "按所列乡镇近似" in popup.inner_text()
 
-            page.locator("svg path.gi-area").dispatch_event("click")
-            popup = page.locator(".leaflet-popup-content")
-            popup.wait_for(timeout=TIMEOUT_MS)
-            assert "清徐葡萄" in popup.inner_text()
-            assert "按所列乡镇近似" in popup.inner_text()
-
-            # A layer's box hides it.
-            page.locator("input[data-layer='bases']").uncheck()
-            assert page.locator("svg path.gi-base").count() == 0
-            assert errors == []
-        finally:
-            browser.close()
+        # A layer's box hides it.
+        page.locator("input[data-layer='bases']").uncheck()
+        assert page.locator("svg path.gi-base").count() == 0
+        assert errors == []

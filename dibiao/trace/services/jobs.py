@@ -24,10 +24,10 @@ from django.utils import timezone
 
 from dibiao.accounts.models import User
 from dibiao.core.audit import audit_record, model_snapshot
-from dibiao.core.choices import AuditAction
+from dibiao.core.choices import AuditAction, JobStatus
 from dibiao.core.errors import ForbiddenError
 from dibiao.trace import labels
-from dibiao.trace.choices import JobStatus, LabelFormat, SegmentState
+from dibiao.trace.choices import LabelFormat, SegmentState
 from dibiao.trace.errors import TraceError
 from dibiao.trace.models import CodeIssuance, CodeSegment, LabelJob
 from dibiao.trace.permissions.codes import can_make_labels

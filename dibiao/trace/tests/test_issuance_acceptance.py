@@ -16,11 +16,12 @@ import pypdfium2  # type: ignore[import-untyped]
 import pytest
 import zxingcpp
 
+from dibiao.core.choices import JobStatus
 from dibiao.core.errors import DomainError
 from dibiao.production.tests import report_fixtures
 from dibiao.testing.responses import streamed
 from dibiao.trace import codes, lookup
-from dibiao.trace.choices import CodeStatus, JobStatus, LabelFormat
+from dibiao.trace.choices import CodeStatus, LabelFormat
 from dibiao.trace.models import LabelJob
 from dibiao.trace.services import batches
 from dibiao.trace.tests.batches_fixtures import lab

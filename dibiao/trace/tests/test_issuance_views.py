@@ -9,9 +9,10 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
+from dibiao.core.choices import JobStatus
 from dibiao.testing.responses import streamed
 from dibiao.trace import lookup
-from dibiao.trace.choices import CodeStatus, JobStatus
+from dibiao.trace.choices import CodeStatus
 from dibiao.trace.models import CodeIssuance, LabelJob
 from dibiao.trace.services import jobs
 from dibiao.trace.tests.codes_fixtures import (  # noqa: F401 (fixtures)

@@ -15,12 +15,12 @@ import pytest
 from django.conf import settings
 from django.core.management import call_command
 
-from dibiao.core.choices import AuditAction
+from dibiao.core.choices import AuditAction, JobStatus
 from dibiao.core.errors import DomainError, ForbiddenError
 from dibiao.core.models import AuditLog
 from dibiao.producers.models import LabelAuthorization
 from dibiao.trace import codes, labels
-from dibiao.trace.choices import JobStatus, LabelFormat
+from dibiao.trace.choices import LabelFormat
 from dibiao.trace.models import LabelJob
 from dibiao.trace.services import codes as code_services
 from dibiao.trace.services import jobs

@@ -17,11 +17,11 @@ from django.urls import path
 from django.views.decorators.http import require_POST
 
 from dibiao.accounts.http import AuthedRequest
+from dibiao.core.choices import JobStatus
 from dibiao.core.errors import DomainError
 from dibiao.core.paging import paginate
 from dibiao.core.params import parse_id
 from dibiao.core.uploads import clean_filename
-from dibiao.trace.choices import JobStatus
 from dibiao.trace.code_forms import BindForm, IssuanceForm, LabelJobForm, VoidForm
 from dibiao.trace.models import CodeIssuance
 from dibiao.trace.permissions.codes import (

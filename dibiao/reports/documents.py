@@ -1,19 +1,30 @@
-"""The program's reports (issue 8, item 5): the annual and quarterly summaries as Word documents in
-the official layout and the province-wide monthly dispatch table as an Excel workbook, generated
-from the records (the indicators of `dibiao.evaluation.indicators`, the fund ledger, the dispatch
-reports).
+"""The program's reports (issue 8, item 5), each in Word and in Excel, generated from the
+records (the indicators of `dibiao.evaluation.indicators`, the fund ledger, the dispatch reports):
+
+| report | Word | Excel |
+|---|---|---|
+| 年度工作总结 | `annual_summary_docx` | `annual_summary_xlsx` |
+| 季度工作小结 | `quarterly_summary_docx` | `quarterly_summary_xlsx` |
+| 月度进展调度表 | `dispatch_table_docx` | `dispatch_table_xlsx` |
 
 Word: A4, the title in 方正小标宋简体, first-level headings numbered 一、二、… in 黑体, the body in
 仿宋_GB2312 at 三号 (16 pt), tables in 仿宋 五号; the Chinese font is each run's `w:eastAsia`
-(the run helpers of `dibiao.dispatch.exports`). Not scoped: the caller chooses the allocations
-(`division` or `allocations`, from its scoped selectors).
+(the run helpers of `dibiao.dispatch.exports`). The dispatch table is the dispatch app's own
+Word and Excel file (`dispatch.exports.table_docx`, `table_xlsx`: A4 landscape, one row per
+product and the totals), for the chosen products. Excel summaries go through `core.excel`
+(bold header, formula-safe cells): one row per product with its key figures and indicator
+attainment, then the totals.
+
+Not scoped: the caller chooses the allocations (`division` and/or `allocations`, from its
+scoped selectors; neither: the whole program). Each builder reports its progress through
+`progress(done, total)`: after each indicator computed, each product written and the file saved.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import io
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -25,19 +36,21 @@ from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml.ns import qn
 from docx.shared import Cm, Pt
-from openpyxl import Workbook
-from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 
 from dibiao.accounts.scoping import subtree_filter
-from dibiao.core.excel import neutralise
+from dibiao.core.excel import xlsx_bytes
 from dibiao.core.models import Division
-from dibiao.dispatch.exports import LATIN_FONT, _paragraph
+from dibiao.dispatch.exports import LATIN_FONT, _paragraph, table_docx, table_xlsx
+from dibiao.dispatch.selectors import DispatchTable, monthly_table_of
 from dibiao.dispatch.selectors.reports import execution_rate, spent_until
-from dibiao.dispatch.selectors.table import division_label, monthly_table
+from dibiao.dispatch.selectors.table import division_label
 from dibiao.evaluation.choices import IndicatorStatus
-from dibiao.evaluation.errors import EvaluationError
-from dibiao.evaluation.indicators import ProductIndicators, indicators_compute
+from dibiao.evaluation.indicators import CATALOGUE, ProductIndicators, indicators_compute
 from dibiao.projects.models import Allocation, Program
+from dibiao.reports.errors import ReportError
+
+# progress(done, total): called as a report is made.
+Progress = Callable[[int, int], None]
 
 TITLE_FONT = "方正小标宋简体"
 HEADING_FONT = "黑体"
@@ -58,17 +71,19 @@ KEY_FIGURES: tuple[tuple[str, str], ...] = (
     ("label_use_producers", "用标率（%）"),
 )
 
-DISPATCH_HEADERS = (
-    "序号",
-    "产品",
-    "实施县",
-    "补助资金（元）",
-    "累计支出（元）",
-    "执行率（%）",
-    "月报报送情况",
-    "主要进展",
-)
-DISPATCH_WIDTHS = (6, 16, 20, 16, 16, 11, 14, 70)
+
+class _Steps:
+    """Counts a builder's steps and passes each to `progress`."""
+
+    def __init__(self, progress: Progress | None, total: int = 0) -> None:
+        self.progress = progress
+        self.total = total
+        self.done = 0
+
+    def __call__(self) -> None:
+        self.done += 1
+        if self.progress is not None:
+            self.progress(self.done, self.total)
 
 
 # --- Figures ---------------------------------------------------------------------------------
@@ -137,15 +152,20 @@ def summary_figures(
     period: str,
     division: Division | None = None,
     allocations: Sequence[Allocation] | None = None,
+    steps: _Steps | None = None,
 ) -> Summary:
     """Every chosen product's funds (approved spending up to `until`) and indicators as of
-    `until` (or today, if earlier)."""
+    `until` (or today, if earlier). Counts its steps (each indicator, the funds) into `steps`,
+    whose total it sets for the whole report: those, each product written, the file saved."""
+    steps = steps or _Steps(None)
     as_of = min(until, timezone.localdate())
     chosen = _chosen(program, division, allocations)
-    rows = (
-        [] if chosen == [] else indicators_compute(program=program, allocations=chosen, as_of=as_of)
-    )
+    count = len(chosen) if chosen is not None else program.allocations.count()
+    steps.total = len(CATALOGUE) + 1 + count + 1
+    rows = indicators_compute(program=program, allocations=chosen, as_of=as_of, on_indicator=steps)
+    steps.total = len(CATALOGUE) + 1 + len(rows) + 1  # the rows as read, if the count moved
     spent = spent_until(allocation_ids=[r.allocation.pk for r in rows], until=as_of)
+    steps()
     region = division.name if division is not None else program.province.name
     return Summary(
         program=program,
@@ -206,7 +226,26 @@ def _table(document: DocumentObject, headers: Sequence[str], rows: Sequence[Sequ
             _paragraph(cells[column].paragraphs[0], value, TABLE_FONT, TABLE_SIZE)
 
 
-def _summary_docx(summary: Summary, *, kind: str) -> bytes:
+def _figure_rows(summary: Summary, steps: _Steps) -> list[list[str]]:
+    """The key-figures table of a Word summary, one step per product."""
+    rows = []
+    for number, p in enumerate(summary.products, start=1):
+        rows.append(
+            [
+                str(number),
+                p.allocation.product.name,
+                division_label(p.allocation.division),
+                _wan(p.allocation.amount),
+                _wan(p.spent),
+                f"{p.rate}",
+                *(p.figure(code) for code, _ in KEY_FIGURES),
+            ]
+        )
+        steps()
+    return rows
+
+
+def _summary_docx(summary: Summary, *, kind: str, steps: _Steps) -> bytes:
     document = _document()
     program = summary.program
     _paragraph(
@@ -247,18 +286,7 @@ def _summary_docx(summary: Summary, *, kind: str) -> bytes:
             "执行率（%）",
             *(heading for _, heading in KEY_FIGURES),
         ],
-        [
-            [
-                str(number),
-                p.allocation.product.name,
-                division_label(p.allocation.division),
-                _wan(p.allocation.amount),
-                _wan(p.spent),
-                f"{p.rate}",
-                *(p.figure(code) for code, _ in KEY_FIGURES),
-            ]
-            for number, p in enumerate(products, start=1)
-        ],
+        _figure_rows(summary, steps),
     )
     _heading(document, 3, "绩效指标完成情况")
     _body(
@@ -292,7 +320,85 @@ def _summary_docx(summary: Summary, *, kind: str) -> bytes:
     )
     buffer = io.BytesIO()
     document.save(buffer)
+    steps()
     return buffer.getvalue()
+
+
+# --- Excel -----------------------------------------------------------------------------------
+
+SUMMARY_XLSX_HEADERS = (
+    "序号",
+    "产品",
+    "实施地区",
+    "补助资金（元）",
+    "累计支出（元）",
+    "执行率（%）",
+    *(heading for _, heading in KEY_FIGURES),
+    "达标指标（项）",
+    "计算指标（项）",
+    "未达标的指标",
+)
+
+
+def _summary_xlsx(summary: Summary, *, kind: str, steps: _Steps) -> bytes:
+    """One row per product with its exact figures (yuan, not 万元; a missing figure is an
+    empty cell), then the totals."""
+    rows: list[list[Any]] = []
+    for number, p in enumerate(summary.products, start=1):
+        rows.append(
+            [
+                number,
+                p.allocation.product.name,
+                division_label(p.allocation.division),
+                p.allocation.amount,
+                p.spent,
+                p.rate,
+                *(p.indicators.get(code).value for code, _ in KEY_FIGURES),
+                p.indicators.met,
+                len(p.indicators.values),
+                "、".join(p.not_met),
+            ]
+        )
+        steps()
+    products = summary.products
+    rows.append(
+        [
+            "合计",
+            f"{len(products)}个产品",
+            "",
+            summary.total_amount,
+            summary.total_spent,
+            summary.total_rate,
+            *([""] * len(KEY_FIGURES)),
+            sum(p.indicators.met for p in products),
+            sum(len(p.indicators.values) for p in products),
+            "",
+        ]
+    )
+    data = xlsx_bytes(
+        sheet_title=f"{summary.period}{kind}", headers=SUMMARY_XLSX_HEADERS, rows=rows
+    )
+    steps()
+    return data
+
+
+# --- The reports -----------------------------------------------------------------------------
+
+
+def _annual(
+    program: Program,
+    division: Division | None,
+    allocations: Sequence[Allocation] | None,
+    steps: _Steps,
+) -> Summary:
+    return summary_figures(
+        program,
+        until=dt.date(program.year, 12, 31),
+        period=f"{program.year}年度",
+        division=division,
+        allocations=allocations,
+        steps=steps,
+    )
 
 
 def annual_summary_docx(
@@ -300,24 +406,51 @@ def annual_summary_docx(
     *,
     division: Division | None = None,
     allocations: Sequence[Allocation] | None = None,
+    progress: Progress | None = None,
 ) -> bytes:
-    """The program's annual summary (年度总结) as a Word document."""
-    summary = summary_figures(
-        program,
-        until=dt.date(program.year, 12, 31),
-        period=f"{program.year}年度",
-        division=division,
-        allocations=allocations,
-    )
-    return _summary_docx(summary, kind="工作总结")
+    """The program's annual summary (年度工作总结) as a Word document."""
+    steps = _Steps(progress)
+    summary = _annual(program, division, allocations, steps)
+    return _summary_docx(summary, kind="工作总结", steps=steps)
+
+
+def annual_summary_xlsx(
+    program: Program,
+    *,
+    division: Division | None = None,
+    allocations: Sequence[Allocation] | None = None,
+    progress: Progress | None = None,
+) -> bytes:
+    """The annual summary's figures as an Excel workbook: a row per product."""
+    steps = _Steps(progress)
+    summary = _annual(program, division, allocations, steps)
+    return _summary_xlsx(summary, kind="工作总结", steps=steps)
 
 
 def quarter_span(program: Program, quarter: int) -> tuple[dt.date, dt.date]:
-    if not isinstance(quarter, int) or not 1 <= quarter <= 4:
-        raise EvaluationError("bad_quarter", "季度须为1至4。")
+    if isinstance(quarter, bool) or not isinstance(quarter, int) or not 1 <= quarter <= 4:
+        raise ReportError("bad_quarter", "季度须为1至4。")
     start = dt.date(program.year, 3 * quarter - 2, 1)
     end = dt.date(program.year + (quarter == 4), (3 * quarter) % 12 + 1, 1) - dt.timedelta(days=1)
     return start, end
+
+
+def _quarterly(
+    program: Program,
+    quarter: int,
+    division: Division | None,
+    allocations: Sequence[Allocation] | None,
+    steps: _Steps,
+) -> Summary:
+    _, end = quarter_span(program, quarter)
+    return summary_figures(
+        program,
+        until=end,
+        period=f"{program.year}年第{NUMERALS[quarter - 1]}季度",
+        division=division,
+        allocations=allocations,
+        steps=steps,
+    )
 
 
 def quarterly_summary_docx(
@@ -326,71 +459,85 @@ def quarterly_summary_docx(
     quarter: int,
     division: Division | None = None,
     allocations: Sequence[Allocation] | None = None,
+    progress: Progress | None = None,
 ) -> bytes:
-    """The program's summary of one quarter (季度小结) as a Word document."""
-    _, end = quarter_span(program, quarter)
-    summary = summary_figures(
-        program,
-        until=end,
-        period=f"{program.year}年第{NUMERALS[quarter - 1]}季度",
-        division=division,
-        allocations=allocations,
-    )
-    return _summary_docx(summary, kind="工作小结")
+    """The program's summary of one quarter (季度工作小结) as a Word document."""
+    steps = _Steps(progress)
+    summary = _quarterly(program, quarter, division, allocations, steps)
+    return _summary_docx(summary, kind="工作小结", steps=steps)
 
 
-# --- Excel -----------------------------------------------------------------------------------
+def quarterly_summary_xlsx(
+    program: Program,
+    *,
+    quarter: int,
+    division: Division | None = None,
+    allocations: Sequence[Allocation] | None = None,
+    progress: Progress | None = None,
+) -> bytes:
+    """The quarter's figures as an Excel workbook: a row per product."""
+    steps = _Steps(progress)
+    summary = _quarterly(program, quarter, division, allocations, steps)
+    return _summary_xlsx(summary, kind="工作小结", steps=steps)
 
 
 def month_start(program: Program, month: int) -> dt.date:
-    if not isinstance(month, int) or not 1 <= month <= 12:
-        raise EvaluationError("bad_month", "月份须为1至12。")
+    if isinstance(month, bool) or not isinstance(month, int) or not 1 <= month <= 12:
+        raise ReportError("bad_month", "月份须为1至12。")
     return dt.date(program.year, month, 1)
 
 
-def dispatch_table_xlsx(program: Program, *, month: int, user: Any) -> bytes:
-    """The monthly dispatch table (月度调度表) of the program's products in the user's scope: one
-    row per product with its funds, execution and monthly report, then the totals."""
-    table = monthly_table(
-        user=user, program=program, month=month_start(program, month), today=timezone.localdate()
-    )
-    workbook = Workbook()
-    sheet = workbook.create_sheet(index=0)
-    workbook.remove(workbook.worksheets[1])
-    sheet.title = f"{program.year}年{month}月调度表"
-    thin = Side(style="thin", color="999999")
-    border = Border(left=thin, right=thin, top=thin, bottom=thin)
-    sheet.append(list(DISPATCH_HEADERS))
-    for cell in sheet[1]:
-        cell.font = Font(bold=True, color="FFFFFF")
-        cell.fill = PatternFill("solid", fgColor="2F5597")
-        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
-        cell.border = border
-    for number, row in enumerate(table.rows, start=1):
-        sheet.append(
-            [
-                number,
-                neutralise(row.product),
-                neutralise(row.division),
-                row.amount,
-                row.spent,
-                row.rate,
-                row.state_label,
-                neutralise(row.progress),
-            ]
+def _dispatch_table(
+    program: Program,
+    month: int,
+    division: Division | None,
+    allocations: Sequence[Allocation] | None,
+    steps: _Steps,
+) -> DispatchTable:
+    start = month_start(program, month)
+    chosen = _chosen(program, division, allocations)
+    rows = Allocation.objects.filter(program=program)
+    if chosen is not None:
+        rows = rows.filter(pk__in=[a.pk for a in chosen])
+    ordered = list(
+        rows.select_related("program", "product", "division__parent").order_by(
+            "product__name", "id"
         )
-    sheet.append(["合计", "", "", table.total_amount, table.total_spent, table.total_rate, "", ""])
-    for cells in sheet.iter_rows(min_row=2):
-        for cell in cells:
-            cell.border = border
-            cell.alignment = Alignment(vertical="top", wrap_text=True)
-        for cell in cells[3:5]:
-            cell.number_format = "#,##0.00"
-    for cell in sheet[sheet.max_row]:
-        cell.font = Font(bold=True)
-    for column, width in enumerate(DISPATCH_WIDTHS, start=1):
-        sheet.column_dimensions[sheet.cell(1, column).column_letter].width = width
-    sheet.freeze_panes = "A2"
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    )
+    steps.total = 2
+    table = monthly_table_of(
+        program=program, allocations=ordered, month=start, today=timezone.localdate()
+    )
+    steps()
+    return table
+
+
+def dispatch_table_docx(
+    program: Program,
+    *,
+    month: int,
+    division: Division | None = None,
+    allocations: Sequence[Allocation] | None = None,
+    progress: Progress | None = None,
+) -> bytes:
+    """The monthly dispatch table (月度进展调度表) as a Word document: A4 landscape, one row per
+    product with its report's state and content and its funds, then the totals."""
+    steps = _Steps(progress)
+    data = table_docx(_dispatch_table(program, month, division, allocations, steps))
+    steps()
+    return data
+
+
+def dispatch_table_xlsx(
+    program: Program,
+    *,
+    month: int,
+    division: Division | None = None,
+    allocations: Sequence[Allocation] | None = None,
+    progress: Progress | None = None,
+) -> bytes:
+    """The monthly dispatch table as an Excel workbook (the exact yuan)."""
+    steps = _Steps(progress)
+    data = table_xlsx(_dispatch_table(program, month, division, allocations, steps))
+    steps()
+    return data

@@ -1,0 +1,5 @@
+from dibiao.core.errors import DomainError
+
+
+class ReportError(DomainError):
+    pass
