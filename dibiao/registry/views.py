@@ -20,7 +20,7 @@ from dibiao.core.errors import DomainError
 from dibiao.core.excel import xlsx_response
 from dibiao.core.models import Division
 from dibiao.core.paging import paginate
-from dibiao.core.uploads import clean_filename
+from dibiao.core.uploads import file_response
 from dibiao.registry import selectors, services
 from dibiao.registry.choices import ProductCategory, ProductStatus
 from dibiao.registry.forms import (
@@ -318,15 +318,8 @@ def _regulation_context(request: AuthedRequest, product: GIProduct) -> dict[str,
 def _regulation_file(regulation: TechnicalRegulation) -> FileResponse:
     if not regulation.file:
         raise Http404
-    name = clean_filename(f"{regulation.title}（{regulation.version}）.pdf")
-    response = FileResponse(
-        regulation.file.open("rb"),
-        as_attachment=True,
-        filename=name,
-        content_type="application/pdf",
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    name = f"{regulation.title}（{regulation.version}）.pdf"
+    return file_response(regulation.file.open("rb"), filename=name, content_type="application/pdf")
 
 
 @require_POST

@@ -27,7 +27,7 @@ from dibiao.accounts.models import Organization
 from dibiao.core.api import ListApi, ScopedRelatedField, validated
 from dibiao.core.errors import ForbiddenError
 from dibiao.core.idempotency import idempotent
-from dibiao.core.uploads import clean_filename
+from dibiao.core.uploads import file_response
 from dibiao.producers.models import Producer, ProductionBase
 from dibiao.production import selectors
 from dibiao.production.choices import TestItemCategory, TestKind, TestResult
@@ -357,14 +357,11 @@ class TestReportFileApi(APIView):
         report = selectors.test_report_get_for_user(user=request.user, pk=pk)
         if not report.file:
             raise Http404
-        response = FileResponse(
+        return file_response(
             report.file.open("rb"),
-            as_attachment=True,
-            filename=clean_filename(f"检测报告-{report.report_number}.pdf"),
+            filename=f"检测报告-{report.report_number}.pdf",
             content_type="application/pdf",
         )
-        response["X-Content-Type-Options"] = "nosniff"
-        return response
 
     @extend_schema(
         request={"multipart/form-data": TestReportFileInput},

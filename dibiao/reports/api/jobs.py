@@ -27,7 +27,7 @@ from dibiao.core.choices import JobStatus
 from dibiao.core.errors import ForbiddenError
 from dibiao.core.idempotency import idempotent
 from dibiao.core.params import MAX_ID
-from dibiao.core.uploads import clean_filename
+from dibiao.core.uploads import file_response
 from dibiao.reports import selectors, services
 from dibiao.reports.choices import ReportFormat, ReportJobKind
 from dibiao.reports.models import ReportJob
@@ -182,14 +182,9 @@ class ReportJobFileApi(APIView):
         _government(request)
         job = selectors.report_job_get_for_user(user=request.user, pk=pk)
         opened = services.report_job_open(actor=request_user(request), job=job)
-        response = FileResponse(
-            opened.handle,
-            as_attachment=True,
-            filename=clean_filename(opened.filename),
-            content_type=opened.content_type,
+        return file_response(
+            opened.handle, filename=opened.filename, content_type=opened.content_type
         )
-        response["X-Content-Type-Options"] = "nosniff"
-        return response
 
 
 urlpatterns = [

@@ -9,7 +9,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, HttpRequest
+from django.http import HttpRequest
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import URLPattern, path
@@ -18,7 +18,7 @@ from dibiao.accounts.http import AuthedRequest
 from dibiao.core.errors import DomainError
 from dibiao.core.paging import paginate
 from dibiao.core.params import parse_id
-from dibiao.core.uploads import clean_filename
+from dibiao.core.uploads import file_response
 from dibiao.evaluation.selectors import evaluation_programs_for_user
 from dibiao.reports import selectors, services
 from dibiao.reports.choices import ReportFormat, ReportJobKind
@@ -110,14 +110,7 @@ def job_download(request: AuthedRequest, pk: int) -> HttpResponseBase:
     except DomainError as exc:
         messages.error(request, exc.message)
         return redirect("reports:job-detail", pk=pk)
-    response = FileResponse(
-        opened.handle,
-        as_attachment=True,
-        filename=clean_filename(opened.filename),
-        content_type=opened.content_type,
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return file_response(opened.handle, filename=opened.filename, content_type=opened.content_type)
 
 
 urlpatterns: list[URLPattern] = [

@@ -26,7 +26,7 @@ from dibiao.accounts.http import request_user
 from dibiao.core.api import ListApi, ScopedRelatedField, int_query_param, validated
 from dibiao.core.errors import ForbiddenError
 from dibiao.core.idempotency import idempotent
-from dibiao.core.uploads import clean_filename
+from dibiao.core.uploads import file_response
 from dibiao.production.models import TestReport
 from dibiao.trace.certificate_pdf import certificate_pdf_filename, write_certificate_pdf
 from dibiao.trace.choices import CertificateBasis, CertificateStatus
@@ -258,14 +258,9 @@ class CertificatePdfApi(APIView):
         buffer = io.BytesIO()
         write_certificate_pdf(buffer, [certificate], origin=services.public_origin(request))
         buffer.seek(0)
-        response = FileResponse(
-            buffer,
-            as_attachment=True,
-            filename=clean_filename(certificate_pdf_filename(certificate)),
-            content_type="application/pdf",
+        return file_response(
+            buffer, filename=certificate_pdf_filename(certificate), content_type="application/pdf"
         )
-        response["X-Content-Type-Options"] = "nosniff"
-        return response
 
 
 urlpatterns = [

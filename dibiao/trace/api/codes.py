@@ -25,7 +25,7 @@ from rest_framework.views import APIView
 from dibiao.accounts.http import request_user
 from dibiao.core.api import ListApi, ScopedRelatedField, int_query_param, validated
 from dibiao.core.idempotency import idempotent
-from dibiao.core.uploads import clean_filename
+from dibiao.core.uploads import file_response
 from dibiao.producers.models import LabelAuthorization
 from dibiao.trace import codes
 from dibiao.trace.choices import LabelFormat, SegmentState
@@ -353,14 +353,9 @@ class LabelJobDownloadApi(APIView):
     def get(self, request: Request, pk: int) -> FileResponse:
         job = selectors.label_job_get_for_user(user=request.user, pk=pk)
         opened = jobs.label_job_open(actor=request_user(request), job=job)
-        response = FileResponse(
-            opened.handle,
-            as_attachment=True,
-            filename=clean_filename(opened.filename),
-            content_type=opened.content_type,
+        return file_response(
+            opened.handle, filename=opened.filename, content_type=opened.content_type
         )
-        response["X-Content-Type-Options"] = "nosniff"
-        return response
 
 
 urlpatterns = [

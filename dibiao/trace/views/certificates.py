@@ -10,7 +10,7 @@ import segno
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, HttpRequest
+from django.http import HttpRequest
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import path
@@ -20,7 +20,7 @@ from dibiao.accounts.http import AuthedRequest
 from dibiao.core.errors import DomainError, NotFoundError
 from dibiao.core.paging import paginate
 from dibiao.core.params import parse_id
-from dibiao.core.uploads import clean_filename
+from dibiao.core.uploads import file_response
 from dibiao.ledger.selectors import record_mark
 from dibiao.trace.certificate_forms import (
     CertificateFilterForm,
@@ -182,14 +182,12 @@ def certificate_pdf(request: AuthedRequest, pk: int) -> HttpResponseBase:
     buffer = io.BytesIO()
     write_certificate_pdf(buffer, [certificate], origin=services.public_origin(request))
     buffer.seek(0)
-    response = FileResponse(
+    return file_response(
         buffer,
-        as_attachment=request.GET.get("inline") != "1",
-        filename=clean_filename(certificate_pdf_filename(certificate)),
+        filename=certificate_pdf_filename(certificate),
         content_type="application/pdf",
+        attachment=request.GET.get("inline") != "1",
     )
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
 
 
 @require_GET

@@ -10,7 +10,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, HttpRequest
+from django.http import HttpRequest
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import path
@@ -21,7 +21,7 @@ from dibiao.core.choices import JobStatus
 from dibiao.core.errors import DomainError
 from dibiao.core.paging import paginate
 from dibiao.core.params import parse_id
-from dibiao.core.uploads import clean_filename
+from dibiao.core.uploads import file_response
 from dibiao.trace.code_forms import BindForm, IssuanceForm, LabelJobForm, VoidForm
 from dibiao.trace.models import CodeIssuance
 from dibiao.trace.permissions.codes import (
@@ -211,14 +211,7 @@ def label_job_download(request: AuthedRequest, pk: int) -> HttpResponseBase:
     except DomainError as exc:
         messages.error(request, exc.message)
         return redirect("trace:label-job-detail", pk=pk)
-    response = FileResponse(
-        opened.handle,
-        as_attachment=True,
-        filename=clean_filename(opened.filename),
-        content_type=opened.content_type,
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return file_response(opened.handle, filename=opened.filename, content_type=opened.content_type)
 
 
 urlpatterns = [
