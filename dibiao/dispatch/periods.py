@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from dibiao.dispatch.choices import ReportKind
@@ -126,7 +127,15 @@ def reporting_periods(
 ) -> list[Period]:
     """Every period an allocation of a program of `year` reports for, starting with
     `first_month`: the months, the quarters that end in or after it, and the year; in order of
-    kind, then of start."""
+    kind, then of start. (A program's allocations share a handful of calendars: computed once
+    each.)"""
+    return list(_reporting_periods(year, first_month, dispatch_day, annual_deadline))
+
+
+@lru_cache(maxsize=1024)
+def _reporting_periods(
+    year: int, first_month: int, dispatch_day: int, annual_deadline: dt.date
+) -> tuple[Period, ...]:
     calendar: dict[str, Any] = {"dispatch_day": dispatch_day, "annual_deadline": annual_deadline}
     months = [
         make_period(kind=ReportKind.MONTHLY, start=dt.date(year, m, 1), **calendar)
@@ -138,7 +147,7 @@ def reporting_periods(
         if m + 2 >= first_month
     ]
     annual = [make_period(kind=ReportKind.ANNUAL, start=dt.date(year, 1, 1), **calendar)]
-    return months + quarters + annual
+    return (*months, *quarters, *annual)
 
 
 def parse_month(text: str) -> dt.date | None:

@@ -446,7 +446,7 @@ def _report_states(
 ) -> dict[str, Any]:
     """The monthly reports' states: counts by state, in all and per month."""
     statuses = program_period_statuses(
-        user=user, program=program, today=as_of, kinds=[ReportKind.MONTHLY]
+        user=user, program=program, today=as_of, kinds=[ReportKind.MONTHLY], lean=True
     )
     by_month: dict[dt.date, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     totals: dict[str, int] = defaultdict(int)

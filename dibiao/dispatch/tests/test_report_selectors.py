@@ -212,3 +212,28 @@ def test_report_lists_are_scoped_and_another_countys_report_is_not_found(
         )
         == mine
     )
+
+
+def test_a_lean_read_gives_the_same_states_in_two_queries(
+    clock, program, allocation, province_admin, county_admin, city_admin, django_assert_num_queries
+):
+    clock.move_to(dt.date(2022, 5, 3))
+    file_report(county_admin, allocation, start=dt.date(2022, 4, 1))
+    clock.move_to(dt.date(2022, 7, 20))
+    file_report(county_admin, allocation, start=dt.date(2022, 5, 1))
+    june = file_report(county_admin, allocation, start=dt.date(2022, 6, 1))
+    services.report_return(actor=city_admin, report=june, reason="请补充")
+    today = dt.date(2022, 8, 2)
+
+    full = selectors.program_period_statuses(user=province_admin, program=program, today=today)
+    with django_assert_num_queries(2):  # the allocations, the reports' state fields
+        lean = selectors.program_period_statuses(
+            user=province_admin, program=program, today=today, lean=True
+        )
+        states = [(r.allocation.pk, r.period.start, r.state, r.days_late) for r in lean]
+    assert states == [(r.allocation.pk, r.period.start, r.state, r.days_late) for r in full]
+    assert {r.state for r in lean} >= {
+        SubmissionState.ON_TIME,
+        SubmissionState.LATE,
+        SubmissionState.RETURNED,
+    }
