@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 8000
 VENDOR := dibiao/core/static/vendor
 
-.PHONY: install assets run test lint typecheck pytest bench bench-ledger bench-merkle bench-producers bench-trace bench-indicators clean
+.PHONY: install assets run reset-demo test lint typecheck pytest bench bench-ledger bench-merkle bench-producers bench-trace bench-indicators clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,15 @@ run: install
 	$(BIN)/python manage.py ledger_checkpoint --every 60 >/dev/null & ledger=$$!; \
 	trap 'kill $$worker $$ledger 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+
+# A fresh demo database (SQLite): the old database is removed and its ledger witness file set
+# aside — a witness of a database that no longer exists would rightly report a rollback.
+reset-demo:
+	rm -f var/dibiao.sqlite3 var/dibiao.sqlite3-wal var/dibiao.sqlite3-shm
+	@if [ -f var/ledger-witness-dibiao.sqlite3.jsonl ]; then \
+		mv var/ledger-witness-dibiao.sqlite3.jsonl var/ledger-witness-dibiao.sqlite3.jsonl.$$(date +%Y%m%d%H%M%S).bak; \
+		echo "账本见证文件已另存为 var/ledger-witness-dibiao.sqlite3.jsonl.*.bak"; fi
+	$(MAKE) run
 
 lint: install
 	$(BIN)/ruff check .
