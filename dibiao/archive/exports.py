@@ -21,6 +21,7 @@ from dibiao.core.audit import audit_record
 from dibiao.core.choices import AuditAction
 from dibiao.core.errors import NotFoundError
 from dibiao.core.excel import xlsx_bytes
+from dibiao.core.uploads import open_stored
 from dibiao.registry.models import GIProduct
 
 INDEX_NAME = "目录.xlsx"
@@ -53,7 +54,7 @@ def document_response(document: ArchiveDocument) -> FileResponse:
     """The stored file, as an attachment named after the user's file (with the extension of
     its real kind) and with the content type of that kind, never the client's claim."""
     response = FileResponse(
-        document.file.open("rb"),
+        open_stored(document.file),
         as_attachment=True,
         filename=document.download_name,
         content_type=document.file_kind.content_type,
@@ -111,7 +112,10 @@ def archive_zip_for_product(
             info.compress_type = (
                 zipfile.ZIP_STORED if document.kind in _STORED_KINDS else zipfile.ZIP_DEFLATED
             )
-            with document.file.open("rb") as source, archive.open(info, "w") as target:
+            with (
+                open_stored(document.file, name=document.download_name) as source,
+                archive.open(info, "w") as target,
+            ):
                 shutil.copyfileobj(source, target, 1024 * 1024)
             rows.append(
                 [

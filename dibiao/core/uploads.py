@@ -18,6 +18,7 @@ The file is stored under a random name with the extension of the detected kind
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import struct
 import unicodedata
@@ -32,10 +33,12 @@ from django.conf import settings
 from django.http import FileResponse
 from django.utils import timezone
 
-from dibiao.core.errors import DomainError
+from dibiao.core.errors import DomainError, NotFoundError
 
 DEFAULT_MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 SNIFF_BYTES = 8192
+
+logger = logging.getLogger(__name__)
 
 
 class UploadError(DomainError):
@@ -174,6 +177,32 @@ def clean_filename(name: str, *, max_length: int = 200) -> str:
         stem, ext = os.path.splitext(base)
         base = stem[: max_length - len(ext)] + ext if len(ext) < 16 else base[:max_length]
     return base or "未命名"
+
+
+class StoredFileMissing(DomainError):
+    """A record's file is gone from storage (a lost disk, a database restored without its
+    media): 410 with a message, never a 500. Logged, since only an administrator can restore
+    it from the backups."""
+
+    status = 410
+
+    def __init__(self, name: str = "") -> None:
+        what = f"文件“{name}”" if name else "文件"
+        super().__init__("file_missing", f"{what}已不在存储中，请联系系统管理员从备份中恢复。")
+
+
+def open_stored(field: Any, *, name: str = "") -> IO[bytes]:
+    """A stored file (`FieldFile`) opened for reading. A record without a file is a 404; a
+    file its record names but the storage no longer holds is `StoredFileMissing` (410; `name`
+    is the file's name to show)."""
+    if not field:
+        raise NotFoundError("该记录没有文件。")
+    try:
+        handle: IO[bytes] = field.open("rb")
+    except FileNotFoundError:
+        logger.error("stored file missing: %s (%s)", field.name, type(field.instance).__name__)
+        raise StoredFileMissing(name) from None
+    return handle
 
 
 def file_response(

@@ -20,7 +20,7 @@ from dibiao.core.errors import DomainError
 from dibiao.core.excel import xlsx_response
 from dibiao.core.models import Division
 from dibiao.core.paging import paginate
-from dibiao.core.uploads import file_response
+from dibiao.core.uploads import file_response, open_stored
 from dibiao.registry import selectors, services
 from dibiao.registry.choices import ProductCategory, ProductStatus
 from dibiao.registry.forms import (
@@ -253,7 +253,7 @@ def product_document(request: AuthedRequest, pk: int, document_pk: int) -> HttpR
     if document is None:
         raise Http404
     return FileResponse(
-        document.file.open("rb"),
+        open_stored(document.file),
         as_attachment=True,
         filename=(document.file.name or "").rsplit("/", 1)[-1],
     )
@@ -265,7 +265,7 @@ def product_image(request: AuthedRequest, pk: int, image_pk: int) -> HttpRespons
     image = _get(request, pk).images.filter(pk=image_pk).first()
     if image is None:
         raise Http404
-    return FileResponse(image.image.open("rb"))
+    return FileResponse(open_stored(image.image))
 
 
 # --- Public pages (no login) -----------------------------------------------------------------
@@ -298,7 +298,7 @@ def public_product_image(request: HttpRequest, pk: int, image_pk: int) -> HttpRe
     image = product.images.filter(pk=image_pk).first()
     if image is None:
         raise Http404
-    response = FileResponse(image.image.open("rb"))
+    response = FileResponse(open_stored(image.image))
     response["Cache-Control"] = "public, max-age=86400"
     return response
 
@@ -316,10 +316,10 @@ def _regulation_context(request: AuthedRequest, product: GIProduct) -> dict[str,
 
 
 def _regulation_file(regulation: TechnicalRegulation) -> FileResponse:
-    if not regulation.file:
-        raise Http404
     name = f"{regulation.title}（{regulation.version}）.pdf"
-    return file_response(regulation.file.open("rb"), filename=name, content_type="application/pdf")
+    return file_response(
+        open_stored(regulation.file), filename=name, content_type="application/pdf"
+    )
 
 
 @require_POST

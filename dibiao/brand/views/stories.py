@@ -28,6 +28,7 @@ from dibiao.brand.services import stories as services
 from dibiao.brand.views.common import add_error, export, is_filtered, list_filters, require
 from dibiao.core.errors import DomainError
 from dibiao.core.paging import paginate
+from dibiao.core.uploads import open_stored
 
 
 def _rows(request: AuthedRequest) -> QuerySet[BrandStory]:
@@ -169,7 +170,7 @@ def story_image_remove(request: AuthedRequest, pk: int, image_pk: int) -> HttpRe
 
 
 def _image_response(image: StoryImage, *, public: bool) -> FileResponse:
-    response = FileResponse(image.image.open("rb"), content_type=image.content_type)
+    response = FileResponse(open_stored(image.image), content_type=image.content_type)
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "public, max-age=86400" if public else "private, no-store"
     return response

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
-from django.http import FileResponse, Http404
+from django.http import FileResponse
 from django.urls import path, reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -27,7 +27,7 @@ from dibiao.accounts.models import Organization
 from dibiao.core.api import ListApi, ScopedRelatedField, validated
 from dibiao.core.errors import ForbiddenError
 from dibiao.core.idempotency import idempotent
-from dibiao.core.uploads import file_response
+from dibiao.core.uploads import file_response, open_stored
 from dibiao.producers.models import Producer, ProductionBase
 from dibiao.production import selectors
 from dibiao.production.choices import TestItemCategory, TestKind, TestResult
@@ -355,10 +355,8 @@ class TestReportFileApi(APIView):
     )
     def get(self, request: Request, pk: int) -> FileResponse:
         report = selectors.test_report_get_for_user(user=request.user, pk=pk)
-        if not report.file:
-            raise Http404
         return file_response(
-            report.file.open("rb"),
+            open_stored(report.file),
             filename=f"检测报告-{report.report_number}.pdf",
             content_type="application/pdf",
         )

@@ -276,6 +276,14 @@ def test_the_pdf_is_uploaded_and_downloaded(county_admin, lab_user, lab, sample)
     assert download["Content-Disposition"].startswith("attachment;")
     assert streamed(download) == PDF
 
+    # The file gone from storage: a coded 410, not a 500.
+    report.refresh_from_db()
+    assert report.file.name
+    report.file.storage.delete(report.file.name)
+    gone = api_as(county_admin).get(url)
+    assert gone.status_code == 410
+    assert gone.json()["code"] == "file_missing"
+
 
 def test_regrade_through_the_api(province_admin, lab_user, lab, sample):
     grape_scheme(province_admin, sample.product)

@@ -483,3 +483,16 @@ def test_correcting_only_the_notes_on_the_page_does_not_regrade(
     report.refresh_from_db()
     assert report.notes == "只改备注"
     assert grade_name(report) == "一级"  # the scheme changed, but nobody asked to regrade
+
+
+def test_a_report_whose_pdf_is_gone_from_storage_is_a_410_with_a_message(
+    county_admin, lab_user, lab, sample
+):
+    report = record(lab_user, sample, lab=lab, number="R/8", upload=pdf_upload())
+    assert report.file.name
+    report.file.storage.delete(report.file.name)  # a lost disk, a restore without the media
+
+    response = client_as(county_admin).get(reverse("production:report-file", args=[report.pk]))
+
+    assert response.status_code == 410
+    assert "已不在存储中" in response.content.decode()

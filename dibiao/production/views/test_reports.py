@@ -10,7 +10,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest
+from django.http import HttpRequest
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import path
@@ -23,7 +23,7 @@ from dibiao.core.choices import AuditAction
 from dibiao.core.errors import DomainError
 from dibiao.core.excel import xlsx_response
 from dibiao.core.paging import paginate
-from dibiao.core.uploads import file_response
+from dibiao.core.uploads import file_response, open_stored
 from dibiao.production import selectors
 from dibiao.production.choices import TestKind, TestResult
 from dibiao.production.models import TestItem, TestReport
@@ -201,10 +201,8 @@ def report_detail(request: AuthedRequest, pk: int) -> HttpResponseBase:
 def report_file(request: AuthedRequest, pk: int) -> HttpResponseBase:
     _reader(request)
     report = selectors.test_report_get_for_user(user=request.user, pk=pk)
-    if not report.file:
-        raise Http404
     return file_response(
-        report.file.open("rb"),
+        open_stored(report.file),
         filename=f"检测报告-{report.report_number}.pdf",
         content_type="application/pdf",
     )
