@@ -8,6 +8,7 @@ the Latin font only; the Chinese font is the run's `w:eastAsia` attribute (see S
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 from urllib.parse import quote
@@ -194,6 +195,16 @@ def _repeat_header(table: Table) -> None:
     tr_pr.append(header)
 
 
+def column_widths(grid: Table, widths_cm: Sequence[float]) -> None:
+    """Fixed column widths of a Word table: Word reads the cells' widths, LibreOffice the
+    grid's, so both are set."""
+    grid.autofit = False
+    for column, width in enumerate(widths_cm):
+        grid.columns[column].width = Cm(width)
+        for cell in grid.columns[column].cells:
+            cell.width = Cm(width)
+
+
 def table_docx(table: DispatchTable) -> bytes:
     document = Document()
     normal = document.styles["Normal"]
@@ -274,12 +285,7 @@ def table_docx(table: DispatchTable) -> bytes:
             bold=True,
             align=WD_ALIGN_PARAGRAPH.RIGHT,
         )
-    # Word reads the cells' widths, LibreOffice the grid's: set both.
-    grid.autofit = False
-    for column, width in enumerate(DOCX_WIDTHS_CM):
-        grid.columns[column].width = Cm(width)
-        for cell in grid.columns[column].cells:
-            cell.width = Cm(width)
+    column_widths(grid, DOCX_WIDTHS_CM)
 
     _paragraph(
         document.add_paragraph(),

@@ -40,7 +40,7 @@ from docx.shared import Cm, Pt
 from dibiao.accounts.scoping import subtree_filter
 from dibiao.core.excel import xlsx_bytes
 from dibiao.core.models import Division
-from dibiao.dispatch.exports import LATIN_FONT, _paragraph, table_docx, table_xlsx
+from dibiao.dispatch.exports import LATIN_FONT, _paragraph, column_widths, table_docx, table_xlsx
 from dibiao.dispatch.selectors import DispatchTable, monthly_table_of
 from dibiao.dispatch.selectors.reports import execution_rate, spent_until
 from dibiao.dispatch.selectors.table import division_label
@@ -85,6 +85,10 @@ class _Steps:
         if self.progress is not None:
             self.progress(self.done, self.total)
 
+
+# The key-figures table of a Word summary on the A4 text width (15.6 cm): 序号, 产品, 实施地区,
+# funds, spent, rate, then the key figures.
+FIGURE_WIDTHS_CM = (0.9, 2.0, 2.0, 1.4, 1.4, 1.2, *(1.34,) * len(KEY_FIGURES))
 
 # --- Figures ---------------------------------------------------------------------------------
 
@@ -208,7 +212,12 @@ def _heading(document: DocumentObject, number: int, text: str) -> None:
     paragraph.paragraph_format.first_line_indent = Pt(BODY_SIZE * 2)
 
 
-def _table(document: DocumentObject, headers: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
+def _table(
+    document: DocumentObject,
+    headers: Sequence[str],
+    rows: Sequence[Sequence[str]],
+    widths_cm: Sequence[float],
+) -> None:
     grid = document.add_table(rows=1, cols=len(headers))
     grid.style = "Table Grid"
     grid.alignment = WD_TABLE_ALIGNMENT.CENTER
@@ -224,6 +233,7 @@ def _table(document: DocumentObject, headers: Sequence[str], rows: Sequence[Sequ
         cells = grid.add_row().cells
         for column, value in enumerate(values):
             _paragraph(cells[column].paragraphs[0], value, TABLE_FONT, TABLE_SIZE)
+    column_widths(grid, widths_cm)
 
 
 def _figure_rows(summary: Summary, steps: _Steps) -> list[list[str]]:
@@ -250,7 +260,9 @@ def _summary_docx(summary: Summary, *, kind: str, steps: _Steps) -> bytes:
     program = summary.program
     _paragraph(
         document.add_paragraph(),
-        f"{summary.region}{program.name}\n{summary.period}{kind}",
+        # The program's name, then the report (with the region when it is not the province's).
+        f"{program.name}\n{'' if summary.region in program.name else summary.region}"
+        f"{summary.period}{kind}",
         TITLE_FONT,
         TITLE_SIZE,
         align=WD_ALIGN_PARAGRAPH.CENTER,
@@ -287,6 +299,7 @@ def _summary_docx(summary: Summary, *, kind: str, steps: _Steps) -> bytes:
             *(heading for _, heading in KEY_FIGURES),
         ],
         _figure_rows(summary, steps),
+        FIGURE_WIDTHS_CM,
     )
     _heading(document, 3, "绩效指标完成情况")
     _body(
@@ -306,6 +319,7 @@ def _summary_docx(summary: Summary, *, kind: str, steps: _Steps) -> bytes:
             ]
             for number, p in enumerate(products, start=1)
         ],
+        (1.0, 2.6, 1.6, 10.4),
     )
     _heading(document, 4, "存在问题和下步打算")
     lagging = [p.allocation.product.name for p in products if p.rate < 90]
