@@ -18,6 +18,7 @@ from typing import Any
 
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
+from drf_spectacular.utils import OpenApiParameter
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -26,6 +27,16 @@ from dibiao.core.models import IdempotencyRecord
 
 HEADER = "Idempotency-Key"
 Handler = Callable[..., Response]
+
+# The header as the API schema documents it, on every write that takes it.
+IDEMPOTENCY_HEADER = OpenApiParameter(
+    HEADER,
+    str,
+    location=OpenApiParameter.HEADER,
+    required=False,
+    description="幂等键：同一键重复提交返回首次结果（响应头 Idempotent-Replayed: true），"
+    "不会重复执行；同一键用于不同请求返回 422。",
+)
 
 
 class IdempotencyError(DomainError):

@@ -19,9 +19,8 @@ from dibiao.accounts.http import request_user
 from dibiao.brand import selectors
 from dibiao.core.api import ListApi, ScopedRelatedField
 from dibiao.core.errors import ForbiddenError
-from dibiao.core.idempotency import idempotent
+from dibiao.core.idempotency import IDEMPOTENCY_HEADER, idempotent
 from dibiao.core.params import MAX_ID
-from dibiao.producers.api.common import IDEMPOTENCY_HEADER
 from dibiao.registry.models import GIProduct
 
 

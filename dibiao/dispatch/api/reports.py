@@ -21,10 +21,9 @@ from rest_framework.views import APIView
 
 from dibiao.accounts.http import request_user
 from dibiao.core.api import ListApi
-from dibiao.core.idempotency import idempotent
+from dibiao.core.idempotency import IDEMPOTENCY_HEADER, idempotent
 from dibiao.dispatch import exports, selectors, services
 from dibiao.dispatch.api.common import (
-    IDEMPOTENCY_HEADER,
     DispatchDivisionRef,
     DispatchRef,
     DispatchUserRef,

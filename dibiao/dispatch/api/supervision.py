@@ -21,11 +21,10 @@ from rest_framework.views import APIView
 from dibiao.accounts.http import request_user
 from dibiao.core.api import ListApi
 from dibiao.core.errors import ForbiddenError
-from dibiao.core.idempotency import idempotent
+from dibiao.core.idempotency import IDEMPOTENCY_HEADER, idempotent
 from dibiao.core.models import Division
 from dibiao.dispatch import selectors, services
 from dibiao.dispatch.api.common import (
-    IDEMPOTENCY_HEADER,
     DispatchDivisionRef,
     DispatchUserRef,
     ScopedField,

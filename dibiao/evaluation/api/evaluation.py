@@ -24,7 +24,7 @@ from rest_framework.views import APIView
 from dibiao.accounts.http import request_user
 from dibiao.core.api import ListApi, ScopedRelatedField, int_query_param, validated
 from dibiao.core.errors import ForbiddenError
-from dibiao.core.idempotency import Handler, idempotent
+from dibiao.core.idempotency import IDEMPOTENCY_HEADER, Handler, idempotent
 from dibiao.evaluation import selectors, services
 from dibiao.evaluation.choices import (
     AppealStatus,
@@ -43,14 +43,6 @@ from dibiao.evaluation.models import (
 )
 from dibiao.evaluation.permissions import can_manage_schemes, can_view_evaluation
 from dibiao.projects.models import Program
-
-IDEMPOTENCY_HEADER = OpenApiParameter(
-    "Idempotency-Key",
-    str,
-    location=OpenApiParameter.HEADER,
-    required=False,
-    description="幂等键：同一键重复提交返回首次结果，不会重复执行。",
-)
 
 
 def _government(request: Request) -> None:

@@ -19,7 +19,7 @@ from rest_framework.views import APIView
 
 from dibiao.accounts.http import request_user
 from dibiao.core.api import ListApi, ScopedRelatedField, int_query_param, validated
-from dibiao.core.idempotency import idempotent
+from dibiao.core.idempotency import IDEMPOTENCY_HEADER, idempotent
 from dibiao.producers import authorization_selectors as selectors
 from dibiao.producers.authorization_permissions import available_actions
 from dibiao.producers.choices import AuthorizationStatus
@@ -27,14 +27,6 @@ from dibiao.producers.models import LabelAuthorization, Producer
 from dibiao.producers.services import authorizations as services
 from dibiao.registry.choices import ProductStatus
 from dibiao.registry.models import GIProduct
-
-IDEMPOTENCY_HEADER = OpenApiParameter(
-    "Idempotency-Key",
-    str,
-    location=OpenApiParameter.HEADER,
-    required=False,
-    description="幂等键：同一键重复提交返回首次结果（响应头 Idempotent-Replayed: true），不会重复执行；同一键用于不同请求返回 422。",
-)
 
 ACTIONS = ["holder_review", "county_review", "withdraw", "suspend", "resume", "revoke"]
 

@@ -15,11 +15,10 @@ from rest_framework.views import APIView
 
 from dibiao.accounts.http import request_user
 from dibiao.core.api import ListApi, int_query_param, validated
-from dibiao.core.idempotency import idempotent
+from dibiao.core.idempotency import IDEMPOTENCY_HEADER, idempotent
 from dibiao.core.models import Division
 from dibiao.producers import selectors
 from dibiao.producers.api.common import (
-    IDEMPOTENCY_HEADER,
     ProducersImportFailedOutput,
     ProducersImportInput,
     ProducersImportReportOutput,

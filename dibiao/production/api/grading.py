@@ -14,9 +14,9 @@ from rest_framework.views import APIView
 
 from dibiao.accounts.http import request_user
 from dibiao.core.api import validated
-from dibiao.core.idempotency import idempotent
+from dibiao.core.idempotency import IDEMPOTENCY_HEADER, idempotent
 from dibiao.production import selectors
-from dibiao.production.api.test_reports import IDEMPOTENCY_HEADER, TestReportRefOutput, require
+from dibiao.production.api.test_reports import TestReportRefOutput, require
 from dibiao.production.models import GradeCriterion, GradeStandard
 from dibiao.production.permissions import can_edit_grading
 from dibiao.production.services import grading

@@ -7,7 +7,7 @@ from typing import Any
 from django.db.models import QuerySet
 from django.urls import path
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -16,7 +16,7 @@ from rest_framework.views import APIView
 from dibiao.accounts.http import request_user
 from dibiao.core.api import ListApi, ScopedRelatedField, validated
 from dibiao.core.errors import ForbiddenError
-from dibiao.core.idempotency import idempotent
+from dibiao.core.idempotency import IDEMPOTENCY_HEADER, idempotent
 from dibiao.producers.models import ProductionBase
 from dibiao.production import selectors
 from dibiao.production.choices import InputCategory, LogKind, LogStatus
@@ -24,14 +24,6 @@ from dibiao.production.models import ProductionLog
 from dibiao.production.permissions import can_keep_logs
 from dibiao.production.services import logs as services
 from dibiao.registry.models import GIProduct
-
-IDEMPOTENCY_HEADER = OpenApiParameter(
-    "Idempotency-Key",
-    str,
-    location=OpenApiParameter.HEADER,
-    required=False,
-    description="幂等键：同一键重复提交返回首次结果（响应头 Idempotent-Replayed: true），不会重复执行；同一键用于不同请求返回 422。",
-)
 
 
 def require(allowed: bool, message: str) -> None:

@@ -11,7 +11,6 @@ from django.http import FileResponse
 from django.urls import path, reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
-    OpenApiParameter,
     OpenApiResponse,
     extend_schema,
     extend_schema_field,
@@ -26,7 +25,7 @@ from dibiao.accounts.http import request_user
 from dibiao.accounts.models import Organization
 from dibiao.core.api import ListApi, ScopedRelatedField, validated
 from dibiao.core.errors import ForbiddenError
-from dibiao.core.idempotency import idempotent
+from dibiao.core.idempotency import IDEMPOTENCY_HEADER, idempotent
 from dibiao.core.uploads import file_response, open_stored
 from dibiao.producers.models import Producer, ProductionBase
 from dibiao.production import selectors
@@ -44,13 +43,6 @@ from dibiao.registry.models import GIProduct
 
 __test__ = False  # an API module whose name starts with "test_": not pytest's
 
-IDEMPOTENCY_HEADER = OpenApiParameter(
-    "Idempotency-Key",
-    str,
-    location=OpenApiParameter.HEADER,
-    required=False,
-    description="幂等键：同一键重复提交返回首次结果（响应头 Idempotent-Replayed: true），不会重复执行；同一键用于不同请求返回 422。",
-)
 REPORT_ERRORS = (
     "duplicate_report_number（409，同一检测机构报告编号重复）、invalid_dates、invalid_base、"
     "invalid_lab、invalid_product、invalid_producer、items_required、duplicate_item、"

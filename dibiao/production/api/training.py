@@ -15,11 +15,11 @@ from rest_framework.views import APIView
 
 from dibiao.accounts.http import request_user
 from dibiao.core.api import ListApi, ScopedRelatedField, validated
-from dibiao.core.idempotency import idempotent
+from dibiao.core.idempotency import IDEMPOTENCY_HEADER, idempotent
 from dibiao.core.models import Division
 from dibiao.producers.models import Producer
 from dibiao.production import selectors
-from dibiao.production.api.logs import IDEMPOTENCY_HEADER, ProductionRef, require
+from dibiao.production.api.logs import ProductionRef, require
 from dibiao.production.models import TrainingAttendee, TrainingSession
 from dibiao.production.permissions import can_record_training
 from dibiao.production.services import training as services

@@ -14,11 +14,10 @@ from rest_framework.views import APIView
 
 from dibiao.accounts.http import request_user
 from dibiao.core.api import ListApi
-from dibiao.core.idempotency import idempotent
+from dibiao.core.idempotency import IDEMPOTENCY_HEADER, idempotent
 from dibiao.core.models import Division
 from dibiao.projects import selectors, services
 from dibiao.projects.api.common import (
-    IDEMPOTENCY_HEADER,
     AllocationOutput,
     ResponsibleField,
     ScopedProductField,

@@ -8,7 +8,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema_field
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from dibiao.accounts.models import Organization, User
@@ -29,14 +29,6 @@ from dibiao.registry.models import GIProduct
 _ScopedField = ScopedRelatedField
 _valid = validated
 _int_param = int_query_param
-
-IDEMPOTENCY_HEADER = OpenApiParameter(
-    "Idempotency-Key",
-    str,
-    location=OpenApiParameter.HEADER,
-    required=False,
-    description="幂等键：同一键重复提交返回首次结果（响应头 Idempotent-Replayed: true），不会重复执行；同一键用于不同请求返回 422。",
-)
 
 
 def _money(**kwargs: Any) -> serializers.DecimalField:

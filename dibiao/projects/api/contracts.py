@@ -12,10 +12,9 @@ from rest_framework.views import APIView
 
 from dibiao.accounts.http import request_user
 from dibiao.core.api import ListApi
-from dibiao.core.idempotency import idempotent
+from dibiao.core.idempotency import IDEMPOTENCY_HEADER, idempotent
 from dibiao.projects import selectors, services
 from dibiao.projects.api.common import (
-    IDEMPOTENCY_HEADER,
     ContractOutput,
     ScopedAllocationField,
     ScopedOrganizationField,

@@ -11,7 +11,6 @@ from django.http import FileResponse
 from django.urls import path, reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
-    OpenApiParameter,
     OpenApiResponse,
     extend_schema,
     extend_schema_field,
@@ -25,21 +24,13 @@ from dibiao.accounts.http import request_user
 from dibiao.core.api import ListApi, validated
 from dibiao.core.choices import JobStatus
 from dibiao.core.errors import ForbiddenError
-from dibiao.core.idempotency import idempotent
+from dibiao.core.idempotency import IDEMPOTENCY_HEADER, idempotent
 from dibiao.core.params import MAX_ID
 from dibiao.core.uploads import file_response
 from dibiao.reports import selectors, services
 from dibiao.reports.choices import ReportFormat, ReportJobKind
 from dibiao.reports.models import ReportJob
 from dibiao.reports.permissions import can_use_reports
-
-IDEMPOTENCY_HEADER = OpenApiParameter(
-    "Idempotency-Key",
-    str,
-    location=OpenApiParameter.HEADER,
-    required=False,
-    description="幂等键：同一键重复提交返回首次结果（响应头 Idempotent-Replayed: true），不会重复生成；同一键用于不同请求返回 422。",
-)
 
 
 def _government(request: Request) -> None:

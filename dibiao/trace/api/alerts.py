@@ -15,8 +15,7 @@ from rest_framework.views import APIView
 from dibiao.accounts.http import request_user
 from dibiao.core.api import ListApi, int_query_param, validated
 from dibiao.core.errors import ForbiddenError
-from dibiao.core.idempotency import idempotent
-from dibiao.producers.api.common import IDEMPOTENCY_HEADER
+from dibiao.core.idempotency import IDEMPOTENCY_HEADER, idempotent
 from dibiao.trace.choices import AlertKind, AlertStatus
 from dibiao.trace.counterfeit import trace_settings
 from dibiao.trace.models import CounterfeitAlert

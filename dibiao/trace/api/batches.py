@@ -9,7 +9,7 @@ from typing import Any
 from django.db.models import QuerySet
 from django.urls import path
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -18,7 +18,7 @@ from rest_framework.views import APIView
 from dibiao.accounts.http import request_user
 from dibiao.core.api import ListApi, ScopedRelatedField, validated
 from dibiao.core.errors import ForbiddenError
-from dibiao.core.idempotency import idempotent
+from dibiao.core.idempotency import IDEMPOTENCY_HEADER, idempotent
 from dibiao.production.models import ProductionLog, TestReport
 from dibiao.trace import lineage
 from dibiao.trace.choices import BatchStatus
@@ -27,13 +27,6 @@ from dibiao.trace.permissions.batches import can_keep_batches, can_manage_batch,
 from dibiao.trace.selectors import batches as selectors
 from dibiao.trace.services import batches as services
 
-IDEMPOTENCY_HEADER = OpenApiParameter(
-    "Idempotency-Key",
-    str,
-    location=OpenApiParameter.HEADER,
-    required=False,
-    description="幂等键：同一键重复提交返回首次结果（响应头 Idempotent-Replayed: true），不会重复执行；同一键用于不同请求返回 422。",
-)
 CREATE_ERRORS = (
     "harvest_logs_required、harvest_log_not_found、not_harvest_log、harvest_not_done、"
     "harvest_quantity_missing、mixed_producers、mixed_products、mixed_units、"

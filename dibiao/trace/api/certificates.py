@@ -25,7 +25,7 @@ from rest_framework.views import APIView
 from dibiao.accounts.http import request_user
 from dibiao.core.api import ListApi, ScopedRelatedField, int_query_param, validated
 from dibiao.core.errors import ForbiddenError
-from dibiao.core.idempotency import idempotent
+from dibiao.core.idempotency import IDEMPOTENCY_HEADER, idempotent
 from dibiao.core.uploads import file_response
 from dibiao.production.models import TestReport
 from dibiao.trace.certificate_pdf import certificate_pdf_filename, write_certificate_pdf
@@ -38,13 +38,6 @@ from dibiao.trace.permissions.certificates import (
 from dibiao.trace.selectors import certificates as selectors
 from dibiao.trace.services import certificates as services
 
-IDEMPOTENCY_HEADER = OpenApiParameter(
-    "Idempotency-Key",
-    str,
-    location=OpenApiParameter.HEADER,
-    required=False,
-    description="幂等键：同一键重复提交返回首次结果（响应头 Idempotent-Replayed: true），不会重复执行；同一键用于不同请求返回 422。",
-)
 ISSUE_ERRORS = (
     "batch_recalled（409）、batch_test_failed（409）、test_report_failed（409）、"
     "quantity_exceeds_remaining（409）、producer_inactive（409）、test_report_required、"

@@ -24,7 +24,7 @@ from rest_framework.views import APIView
 
 from dibiao.accounts.http import request_user
 from dibiao.core.api import ListApi, ScopedRelatedField, int_query_param, validated
-from dibiao.core.idempotency import idempotent
+from dibiao.core.idempotency import IDEMPOTENCY_HEADER, idempotent
 from dibiao.core.uploads import file_response
 from dibiao.producers.models import LabelAuthorization
 from dibiao.trace import codes
@@ -35,13 +35,6 @@ from dibiao.trace.selectors import codes as selectors
 from dibiao.trace.services import codes as services
 from dibiao.trace.services import jobs
 
-IDEMPOTENCY_HEADER = OpenApiParameter(
-    "Idempotency-Key",
-    str,
-    location=OpenApiParameter.HEADER,
-    required=False,
-    description="幂等键：同一键重复提交返回首次结果（响应头 Idempotent-Replayed: true），不会重复执行；同一键用于不同请求返回 422。",
-)
 ACTIONS = ["bind", "void", "labels"]
 
 

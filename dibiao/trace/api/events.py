@@ -19,9 +19,9 @@ from dibiao.accounts.choices import Role
 from dibiao.accounts.http import request_user
 from dibiao.accounts.permissions import has_role
 from dibiao.core.api import ListApi, ScopedRelatedField, validated
-from dibiao.core.idempotency import idempotent
+from dibiao.core.idempotency import IDEMPOTENCY_HEADER, idempotent
 from dibiao.producers.models import Producer
-from dibiao.trace.api.batches import IDEMPOTENCY_HEADER, BatchRefOutput, require
+from dibiao.trace.api.batches import BatchRefOutput, require
 from dibiao.trace.choices import TraceStage
 from dibiao.trace.errors import TraceError
 from dibiao.trace.models import Batch, TraceEvent, TraceEventInput, TraceEventOutput

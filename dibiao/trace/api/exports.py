@@ -18,8 +18,7 @@ from rest_framework.views import APIView
 
 from dibiao.accounts.http import request_user
 from dibiao.core.errors import ForbiddenError
-from dibiao.core.idempotency import idempotent
-from dibiao.trace.api.certificates import IDEMPOTENCY_HEADER
+from dibiao.core.idempotency import IDEMPOTENCY_HEADER, idempotent
 from dibiao.trace.epcis import CONTENT_TYPE
 from dibiao.trace.models import Batch
 from dibiao.trace.permissions.certificates import can_export_trace
