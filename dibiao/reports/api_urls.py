@@ -2,6 +2,6 @@
 
 from django.urls import URLPattern
 
-from dibiao.reports.api import jobs
+from dibiao.reports.api import dashboard, jobs
 
-urlpatterns: list[URLPattern] = [*jobs.urlpatterns]
+urlpatterns: list[URLPattern] = [*dashboard.urlpatterns, *jobs.urlpatterns]

@@ -96,7 +96,8 @@ class ProductIndicatorsOutput(serializers.Serializer[Any]):
     indicators = IndicatorValueOutput(many=True, source="values")
 
 
-def _program(request: Request) -> Program:
+def program_param(request: Request) -> Program:
+    """`?program=`: a program of the caller's scope with products to measure (404 otherwise)."""
     if not can_view_evaluation(request.user):
         raise ForbiddenError("只有各级农业农村部门可以查看指标。")
     program_id = int_query_param(request, "program")
@@ -105,7 +106,8 @@ def _program(request: Request) -> Program:
     return selectors.evaluation_program_for_user(user=request.user, pk=program_id)
 
 
-def _as_of(request: Request, program: Program) -> dt.date:
+def as_of_param(request: Request, program: Program) -> dt.date:
+    """`?as_of=`: a day from 1 January of the program's year to today (default today)."""
     raw = request.query_params.get("as_of", "").strip()
     today = timezone.localdate()
     if not raw:
@@ -135,8 +137,8 @@ class IndicatorListApi(ListApi):
         summary="各产品的指标完成情况（数据范围内）",
     )
     def get(self, request: Request) -> Response:
-        program = _program(request)
-        as_of = _as_of(request, program)
+        program = program_param(request)
+        as_of = as_of_param(request, program)
         product = int_query_param(request, "product")
         rows = selectors.indicator_allocations_for_user(
             user=request.user, program=program, product=product
@@ -158,7 +160,7 @@ class IndicatorCatalogueApi(APIView):
         summary="指标体系及本工程的目标值",
     )
     def get(self, request: Request) -> Response:
-        program = _program(request)
+        program = program_param(request)
         targets = program_targets(program)
         rows = [
             {

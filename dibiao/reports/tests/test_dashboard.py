@@ -281,3 +281,60 @@ def test_no_program_gives_the_empty_state(province_admin):
     response = page(province_admin).get("/reports/dashboard/")
     assert response.status_code == 200
     assert "目前没有已确定实施产品的保护工程" in response.content.decode()
+
+
+# --- API -----------------------------------------------------------------------------------------
+
+
+def api_as(user):
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    client.force_authenticate(user)
+    return client
+
+
+def test_the_api_answers_what_the_page_draws_in_the_callers_scope(
+    clock, program, allocations, province_admin, county_admin, tree, lab_user
+):
+    province = api_as(province_admin).get("/api/v1/dashboard/", {"program": program.pk})
+    assert province.status_code == 200
+    body = province.json()
+    assert body["region"] == tree["p"].name
+    assert [p["product"] for p in body["products"]] == ["沁水蜂蜜", "清徐葡萄", "阳高京杏"]
+    assert body["products"][0]["rag"]["level"] in ("red", "amber", "green", "grey")
+    assert body["products"][0]["rag"]["reason"]
+    assert [k["label"] for k in body["kpis"]][:2] == ["补助资金", "资金执行率"]
+    assert set(body["charts"]) == {
+        "funds_by_product",
+        "funds_by_month",
+        "heatmap",
+        "reporting",
+        "trace",
+        "training_media",
+    }
+    assert len(body["charts"]["heatmap"]["cells"]) == 3 * len(BY_CODE)
+
+    county = api_as(county_admin)
+    own = county.get("/api/v1/dashboard/", {"program": program.pk, "as_of": "2021-12-31"})
+    assert [p["product"] for p in own.json()["products"]] == ["清徐葡萄"]
+    assert own.json()["as_of"] == "2021-12-31"
+    other = county.get("/api/v1/dashboard/", {"program": program.pk, "region": tree["c2a"].pk})
+    assert other.status_code == 404
+    assert other.json()["code"] == "not_found"
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [({}, "program"), ({"as_of": "2021-13-01"}, "as_of"), ({"region": "x"}, "region")],
+)
+def test_the_api_refuses_bad_parameters_with_a_code(clock, program, province_admin, query, field):
+    params = {"program": program.pk, **query} if field != "program" else query
+    response = api_as(province_admin).get("/api/v1/dashboard/", params)
+    assert response.status_code == 400
+    assert field in str(response.json())
+
+
+def test_the_api_is_for_government_users_only(clock, program, lab_user):
+    response = api_as(lab_user).get("/api/v1/dashboard/", {"program": program.pk})
+    assert response.status_code == 403
