@@ -86,7 +86,7 @@ def _money(value: Decimal) -> str:
     return f"{value:,.2f}"
 
 
-def _wan(value: Decimal) -> str:
+def wan(value: Decimal) -> str:
     """Yuan as 万元 with two places (to the hundred yuan)."""
     return f"{value / 10000:,.2f}"
 
@@ -256,8 +256,8 @@ def table_docx(table: DispatchTable) -> bytes:
             row.progress,
             row.problems,
             row.next_steps,
-            _wan(row.amount),
-            _wan(row.spent),
+            wan(row.amount),
+            wan(row.spent),
             f"{row.rate}",
         ]
         cells = grid.add_row()
@@ -273,8 +273,8 @@ def table_docx(table: DispatchTable) -> bytes:
     label = totals.cells[0].merge(totals.cells[MONEY_COLUMNS - 1])
     _paragraph(label.paragraphs[0], "合计", TITLE_FONT, 10.5, align=WD_ALIGN_PARAGRAPH.CENTER)
     for column, value in (
-        (MONEY_COLUMNS, _wan(table.total_amount)),
-        (MONEY_COLUMNS + 1, _wan(table.total_spent)),
+        (MONEY_COLUMNS, wan(table.total_amount)),
+        (MONEY_COLUMNS + 1, wan(table.total_spent)),
         (MONEY_COLUMNS + 2, f"{table.total_rate}"),
     ):
         _paragraph(

@@ -23,25 +23,25 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
-from urllib.parse import urlencode
 
 from django.db.models import Count, Exists, OuterRef, Q, Sum
 from django.db.models.functions import ExtractMonth, TruncDate
-from django.urls import reverse
 from django.utils import timezone
 
 from dibiao.accounts.scoping import scope_for, subtree_filter
 from dibiao.core.errors import NotFoundError
 from dibiao.core.models import Division
 from dibiao.dispatch.choices import ReportKind, SubmissionState
+from dibiao.dispatch.exports import wan
 from dibiao.dispatch.selectors.reports import (
     execution_rate,
     program_period_statuses,
     spent_until,
 )
 from dibiao.evaluation.choices import Comparison, IndicatorPeriod, IndicatorStatus
-from dibiao.evaluation.indicators import CATALOGUE, IndicatorValue, indicators_compute
-from dibiao.evaluation.selectors import indicator_allocations_for_user
+from dibiao.evaluation.indicators import CATALOGUE, IndicatorValue
+from dibiao.evaluation.indicators.base import day_start, url
+from dibiao.evaluation.selectors import indicator_allocations_for_user, indicator_table_for_user
 from dibiao.projects.choices import EntryKind, EntryStatus
 from dibiao.projects.models import Allocation, FundEntry, Program
 from dibiao.trace.choices import AlertStatus
@@ -84,12 +84,6 @@ class Rag:
 
 def worst(rags: Iterable[Rag]) -> str:
     return max((r.level for r in rags), key=Level.ORDER.index, default=Level.GREY)
-
-
-def link(name: str, *args: Any, **query: Any) -> str:
-    path = reverse(name, args=args)
-    params = {k: v for k, v in query.items() if v not in (None, "")}
-    return f"{path}?{urlencode(params)}" if params else path
 
 
 def _figure(value: Decimal) -> str:
@@ -183,15 +177,15 @@ class ProductRow:
 
     @property
     def amount_wan(self) -> str:
-        return f"{self.allocation.amount / 10000:,.2f}"
+        return wan(self.allocation.amount)
 
     @property
     def spent_wan(self) -> str:
-        return f"{self.spent / 10000:,.2f}"
+        return wan(self.spent)
 
     @property
     def detail_url(self) -> str:
-        return link("evaluation:indicator-detail", self.allocation.pk)
+        return url("evaluation:indicator-detail", self.allocation.pk)
 
 
 @dataclass
@@ -252,12 +246,12 @@ def dashboard_for_user(
     if region is not None and region.pk == program.province_id:
         region = None
     allocations = _region_allocations(user=user, program=program, region=region)
-    whole = region is None and program.province_id in scope_for(user).division_ids
     indicators = (
-        indicators_compute(
+        indicator_table_for_user(
+            user=user,
             program=program,
-            allocations=None if whole else allocations,
             as_of=as_of,
+            allocations=None if region is None else allocations,
         )
         if allocations
         else []
@@ -323,19 +317,20 @@ def _net(rows: Iterable[Any], key: str) -> dict[Any, Decimal]:
     return net
 
 
-def _wan(value: Decimal) -> float:
+def _wan_figure(value: Decimal) -> float:
+    """Yuan as 万元, a number for the charts."""
     return float((value / 10000).quantize(Decimal("0.01")))
 
 
 def _funds_by_product(rows: list[ProductRow]) -> dict[str, Any]:
     return {
         "products": [r.allocation.product.name for r in rows],
-        "allocated": [_wan(r.allocation.amount) for r in rows],
-        "spent": [_wan(r.spent) for r in rows],
+        "allocated": [_wan_figure(r.allocation.amount) for r in rows],
+        "spent": [_wan_figure(r.spent) for r in rows],
         "rates": [float(r.rate) for r in rows],
         "levels": [r.funds.level for r in rows],
         "reasons": [r.funds.reason for r in rows],
-        "urls": [link("projects:allocation-detail", r.allocation.pk) for r in rows],
+        "urls": [url("projects:allocation-detail", r.allocation.pk) for r in rows],
     }
 
 
@@ -375,10 +370,10 @@ def _funds_by_month(
         rates.append(float(execution_rate(cumulative, total)))
     return {
         "months": [f"{month}月" for month in months],
-        "passed": [_wan(passed[m]) for m in months],
-        "spent": [_wan(spent[m]) for m in months],
+        "passed": [_wan_figure(passed[m]) for m in months],
+        "spent": [_wan_figure(spent[m]) for m in months],
         "rates": rates,
-        "url": link("projects:program-detail", program.pk),
+        "url": url("projects:program-detail", program.pk),
     }
 
 
@@ -391,7 +386,7 @@ def _heatmap(rows: list[ProductRow], as_of: dt.date) -> dict[str, Any]:
     products = [r.allocation.product.name for r in rows]
     cells = []
     for y, row in enumerate(reversed(rows)):
-        base = link("evaluation:indicator-detail", row.allocation.pk, as_of=as_of.isoformat())
+        base = url("evaluation:indicator-detail", row.allocation.pk, as_of=as_of.isoformat())
         for x, (value, rag) in enumerate(row.cells):
             figure = "—" if value.value is None else _figure(value.value)
             cells.append(
@@ -483,7 +478,7 @@ def _reporting_chart(program: Program, by_month: dict[dt.date, dict[str, int]]) 
             }
             for state, color in REPORT_STATES
         ],
-        "url": link("dispatch:home", program=program.pk),
+        "url": url("dispatch:home", program=program.pk),
     }
 
 
@@ -507,7 +502,8 @@ def _trace(user: Any, program: Program, region: Division | None, as_of: dt.date)
     first_month = months[0]
     issued: dict[tuple[int, int], int] = defaultdict(int)
     for created, count in issuances.filter(
-        created_at__gte=_start(first_month), created_at__lt=_start(as_of + dt.timedelta(days=1))
+        created_at__gte=day_start(first_month),
+        created_at__lt=day_start(as_of + dt.timedelta(days=1)),
     ).values_list("created_at", "count"):
         local = timezone.localtime(created)
         issued[(local.year, local.month)] += count
@@ -517,8 +513,8 @@ def _trace(user: Any, program: Program, region: Division | None, as_of: dt.date)
     )
     scans = (
         Scan.objects.filter(
-            scanned_at__gte=_start(days[0]),
-            scanned_at__lt=_start(as_of + dt.timedelta(days=1)),
+            scanned_at__gte=day_start(days[0]),
+            scanned_at__lt=day_start(as_of + dt.timedelta(days=1)),
             mac_failed=False,
         )
         .filter(Exists(in_scope))
@@ -529,7 +525,7 @@ def _trace(user: Any, program: Program, region: Division | None, as_of: dt.date)
     )
     per_day = {row["day"]: row["n"] for row in scans}
     raised = alerts.filter(
-        created_at__gte=_start(days[0]), created_at__lt=_start(as_of + dt.timedelta(days=1))
+        created_at__gte=day_start(days[0]), created_at__lt=day_start(as_of + dt.timedelta(days=1))
     ).count()
     return {
         "months": [f"{m.year}年{m.month}月" for m in months],
@@ -539,13 +535,9 @@ def _trace(user: Any, program: Program, region: Division | None, as_of: dt.date)
         "scans": [per_day.get(d, 0) for d in days],
         "alerts_open": alerts.filter(status=AlertStatus.OPEN).count(),
         "alerts_raised": raised,
-        "issuance_url": link("trace:issuance-list"),
-        "alert_url": link("trace:alert-list", status=AlertStatus.OPEN),
+        "issuance_url": url("trace:issuance-list"),
+        "alert_url": url("trace:alert-list", status=AlertStatus.OPEN),
     }
-
-
-def _start(day: dt.date) -> dt.datetime:
-    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
 
 
 def _last_months(day: dt.date, n: int) -> list[dt.date]:
@@ -569,19 +561,19 @@ def _kpis(dashboard: Dashboard, reports: dict[str, Any], fraction: Decimal) -> l
     met_share = Decimal(met) / Decimal(len(measured)) if measured else ZERO
     lagging = [r.allocation.product.name for r in rows if r.rag.level == Level.RED]
     trace = dashboard.charts["trace"]
-    program_url = link("projects:program-detail", program.pk)
-    indicators_url = link(
+    program_url = url("projects:program-detail", program.pk)
+    indicators_url = url(
         "evaluation:indicator-table", program=program.pk, as_of=dashboard.as_of.isoformat()
     )
     return [
-        Kpi("补助资金", f"{amount / 10000:,.2f}", "万元", None, program_url, f"{len(rows)}个产品"),
+        Kpi("补助资金", wan(amount), "万元", None, program_url, f"{len(rows)}个产品"),
         Kpi(
             "资金执行率",
             f"{rate}",
             "%",
             execution_rag(rate, fraction=fraction),
             program_url,
-            f"累计支出{spent / 10000:,.2f}万元",
+            f"累计支出{wan(spent)}万元",
         ),
         Kpi(
             "指标达标",

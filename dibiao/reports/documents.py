@@ -40,7 +40,14 @@ from docx.shared import Cm, Pt
 from dibiao.accounts.scoping import subtree_filter
 from dibiao.core.excel import xlsx_bytes
 from dibiao.core.models import Division
-from dibiao.dispatch.exports import LATIN_FONT, _paragraph, column_widths, table_docx, table_xlsx
+from dibiao.dispatch.exports import (
+    LATIN_FONT,
+    _paragraph,
+    column_widths,
+    table_docx,
+    table_xlsx,
+    wan,
+)
 from dibiao.dispatch.selectors import DispatchTable, monthly_table_of
 from dibiao.dispatch.selectors.reports import execution_rate, spent_until
 from dibiao.dispatch.selectors.table import division_label
@@ -183,10 +190,6 @@ def summary_figures(
 # --- Word ------------------------------------------------------------------------------------
 
 
-def _wan(value: Decimal) -> str:
-    return f"{value / 10000:,.2f}"
-
-
 def _document() -> DocumentObject:
     document = Document()
     normal = document.styles["Normal"]
@@ -245,8 +248,8 @@ def _figure_rows(summary: Summary, steps: _Steps) -> list[list[str]]:
                 str(number),
                 p.allocation.product.name,
                 division_label(p.allocation.division),
-                _wan(p.allocation.amount),
-                _wan(p.spent),
+                wan(p.allocation.amount),
+                wan(p.spent),
                 f"{p.rate}",
                 *(p.figure(code) for code, _ in KEY_FIGURES),
             ]
@@ -282,8 +285,8 @@ def _summary_docx(summary: Summary, *, kind: str, steps: _Steps) -> bytes:
     _body(
         document,
         f"{program.name}共安排{len(products)}个地理标志农产品保护项目，"
-        f"补助资金{_wan(summary.total_amount)}万元。截至{summary.as_of:%Y年%m月%d日}，"
-        f"累计支出{_wan(summary.total_spent)}万元，资金执行率{summary.total_rate}%。",
+        f"补助资金{wan(summary.total_amount)}万元。截至{summary.as_of:%Y年%m月%d日}，"
+        f"累计支出{wan(summary.total_spent)}万元，资金执行率{summary.total_rate}%。",
     )
     _heading(document, 2, "各产品主要指标")
     _body(document, "各产品资金执行和主要绩效指标如下表（金额单位：万元）。")
